@@ -1,0 +1,23 @@
+#pragma once
+// Process-wide compute setup: thread count and device choice. Torch-free so the GUI
+// and the CLI can call it without pulling LibTorch headers.
+#include <string>
+
+namespace bd {
+
+std::string version();
+
+// Sets LibTorch's intra-op thread count (LibTorch defaults to 1 here). threads <= 0
+// means all hardware threads. Returns the count in effect.
+int set_threads(int threads);
+int hardware_threads();
+
+// "auto" picks CUDA when this LibTorch build and the machine have it, else CPU.
+// Accepts "cpu", "cuda", "cuda:N". Throws bd::Error(InvalidInput) on anything else
+// or on CUDA requested without CUDA support.
+std::string resolve_device(const std::string& requested);
+
+// A one-line description of the LibTorch build (version, CUDA, BLAS threads).
+std::string backend_summary();
+
+}  // namespace bd
