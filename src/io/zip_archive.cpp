@@ -71,9 +71,9 @@ ZipArchive::ZipArchive(std::shared_ptr<MappedFile> file) : file_(std::move(file)
   }
   if (!found) throw bad("no end-of-central-directory record (truncated file?)");
 
-  Cursor c(f, eocd + 10);
+  Cursor c(f, eocd + 8);
+  c.u16();  // entries on this disk (multi-disk archives are not a thing here)
   std::uint64_t count = c.u16();
-  c.u16();  // count on this disk
   std::uint64_t cd_size = c.u32();
   std::uint64_t cd_offset = c.u32();
   if (eocd >= 20 && Cursor(f, eocd - 20).u32() == kZip64Locator) {
@@ -154,6 +154,7 @@ ByteSpan ZipArchive::read(const std::string& name) const {
   }
   if (e.uncompressed > (std::uint64_t{1} << 40)) throw bad("claims an absurd uncompressed size");
   auto buffer = std::make_shared<std::vector<std::uint8_t>>(e.uncompressed);
+  if (e.uncompressed == 0) return {buffer->data(), 0, buffer};
   z_stream zs{};
   if (inflateInit2(&zs, -MAX_WBITS) != Z_OK) throw bad("cannot start zlib");
   zs.next_in = const_cast<std::uint8_t*>(p);
