@@ -1,0 +1,2 @@
+#include <QString>
+int f();
