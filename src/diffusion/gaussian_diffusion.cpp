@@ -47,7 +47,8 @@ GaussianDiffusion::GaussianDiffusion(std::vector<double> betas, ModelMeanType me
     for (int64_t i = 0; i < n; ++i) timestep_map_.push_back(i);
   }
   if (static_cast<int64_t>(timestep_map_.size()) != n) {
-    throw Error(ErrorKind::InvalidInput, "timestep map has " + std::to_string(timestep_map_.size()) +
+    throw Error(ErrorKind::InvalidInput, "timestep map has " +
+                                             std::to_string(timestep_map_.size()) +
                                              " entries for " + std::to_string(n) + " betas");
   }
   if (original_num_steps_ <= 0) original_num_steps_ = n;
@@ -82,7 +83,8 @@ torch::Tensor GaussianDiffusion::model_timesteps(const torch::Tensor& t) const {
   torch::Tensor mapped = map.index_select(0, t.to(torch::kCPU, torch::kInt64).reshape({-1}));
   if (rescale_timesteps_) {
     // float32 product with a float32 factor, as torch evaluates `ts.float() * (1000.0 / T)`.
-    mapped = mapped.to(torch::kFloat32) * static_cast<float>(1000.0 / static_cast<double>(original_num_steps_));
+    mapped = mapped.to(torch::kFloat32) *
+             static_cast<float>(1000.0 / static_cast<double>(original_num_steps_));
   }
   return mapped.view(t.sizes()).to(t.device());
 }
@@ -115,26 +117,30 @@ torch::Tensor GaussianDiffusion::q_sample(const torch::Tensor& x_start, const to
          extract(tables_.sqrt_one_minus_alphas_cumprod, t, x_start) * noise;
 }
 
-torch::Tensor GaussianDiffusion::predict_xstart_from_eps(const torch::Tensor& x, const torch::Tensor& t,
+torch::Tensor GaussianDiffusion::predict_xstart_from_eps(const torch::Tensor& x,
+                                                         const torch::Tensor& t,
                                                          const torch::Tensor& eps) const {
   return extract(tables_.sqrt_recip_alphas_cumprod, t, x) * x -
          extract(tables_.sqrt_recipm1_alphas_cumprod, t, x) * eps;
 }
 
-torch::Tensor GaussianDiffusion::predict_eps_from_xstart(const torch::Tensor& x, const torch::Tensor& t,
+torch::Tensor GaussianDiffusion::predict_eps_from_xstart(const torch::Tensor& x,
+                                                         const torch::Tensor& t,
                                                          const torch::Tensor& pred_xstart) const {
   return (extract(tables_.sqrt_recip_alphas_cumprod, t, x) * x - pred_xstart) /
          extract(tables_.sqrt_recipm1_alphas_cumprod, t, x);
 }
 
-torch::Tensor GaussianDiffusion::q_posterior_mean(const torch::Tensor& x_start, const torch::Tensor& x,
+torch::Tensor GaussianDiffusion::q_posterior_mean(const torch::Tensor& x_start,
+                                                  const torch::Tensor& x,
                                                   const torch::Tensor& t) const {
   return extract(tables_.posterior_mean_coef1, t, x) * x_start +
          extract(tables_.posterior_mean_coef2, t, x) * x;
 }
 
-MeanVariance GaussianDiffusion::p_mean_variance(const torch::Tensor& model_output, const torch::Tensor& x,
-                                                const torch::Tensor& t, bool clip_denoised) const {
+MeanVariance GaussianDiffusion::p_mean_variance(const torch::Tensor& model_output,
+                                                const torch::Tensor& x, const torch::Tensor& t,
+                                                bool clip_denoised) const {
   check_step_inputs(x, t);
   const int64_t channels = x.size(1);
   const bool learned = var_type_ == ModelVarType::LearnedRange;
@@ -161,9 +167,11 @@ MeanVariance GaussianDiffusion::p_mean_variance(const torch::Tensor& model_outpu
   } else {
     // FIXED_LARGE uses β (with t = 0 borrowing the posterior variance, for a finite log).
     const bool small = var_type_ == ModelVarType::FixedSmall;
-    out.variance = extract(small ? tables_.posterior_variance : fixed_large_variance_, t, x).expand_as(x);
+    out.variance =
+        extract(small ? tables_.posterior_variance : fixed_large_variance_, t, x).expand_as(x);
     out.log_variance =
-        extract(small ? tables_.posterior_log_variance_clipped : fixed_large_log_variance_, t, x).expand_as(x);
+        extract(small ? tables_.posterior_log_variance_clipped : fixed_large_log_variance_, t, x)
+            .expand_as(x);
   }
 
   out.pred_xstart =
@@ -173,16 +181,19 @@ MeanVariance GaussianDiffusion::p_mean_variance(const torch::Tensor& model_outpu
   return out;
 }
 
-torch::Tensor GaussianDiffusion::condition_mean(const MeanVariance& out, const torch::Tensor& grad) const {
+torch::Tensor GaussianDiffusion::condition_mean(const MeanVariance& out,
+                                                const torch::Tensor& grad) const {
   return out.mean.to(torch::kFloat32) + out.variance * grad.to(torch::kFloat32);
 }
 
 MeanVariance GaussianDiffusion::condition_score(const MeanVariance& out, const torch::Tensor& x,
-                                                const torch::Tensor& t, const torch::Tensor& grad) const {
+                                                const torch::Tensor& t,
+                                                const torch::Tensor& grad) const {
   // √(1−ᾱ) is taken in float32 from the float32 ᾱ, not from the float64 table: the
   // reference does so, and the two differ in the last bit.
   const torch::Tensor alpha_bar = extract(tables_.alphas_cumprod, t, x);
-  const torch::Tensor eps = predict_eps_from_xstart(x, t, out.pred_xstart) - (1 - alpha_bar).sqrt() * grad;
+  const torch::Tensor eps =
+      predict_eps_from_xstart(x, t, out.pred_xstart) - (1 - alpha_bar).sqrt() * grad;
   MeanVariance guided = out;
   guided.pred_xstart = predict_xstart_from_eps(x, t, eps);
   guided.mean = q_posterior_mean(guided.pred_xstart, x, t);
@@ -196,12 +207,13 @@ SampleOutput GaussianDiffusion::p_sample(const torch::Tensor& model_output, cons
   if (!noise.defined()) noise = torch::randn_like(x);
   // The returned x̂₀ stays the unguided one; only the mean moves.
   if (options.cond_fn) out.mean = condition_mean(out, options.cond_fn(x, t));
-  return {out.mean + nonzero_mask(t, x) * torch::exp(0.5 * out.log_variance) * noise, out.pred_xstart};
+  return {out.mean + nonzero_mask(t, x) * torch::exp(0.5 * out.log_variance) * noise,
+          out.pred_xstart};
 }
 
-SampleOutput GaussianDiffusion::ddim_sample(const torch::Tensor& model_output, const torch::Tensor& x,
-                                            const torch::Tensor& t, torch::Tensor noise,
-                                            const StepOptions& options) const {
+SampleOutput GaussianDiffusion::ddim_sample(const torch::Tensor& model_output,
+                                            const torch::Tensor& x, const torch::Tensor& t,
+                                            torch::Tensor noise, const StepOptions& options) const {
   MeanVariance out = p_mean_variance(model_output, x, t, options.clip_denoised);
   if (options.cond_fn) out = condition_score(out, x, t, options.cond_fn(x, t));
   // Unlike p_sample, the reference draws DDIM's noise after guidance.
@@ -211,8 +223,8 @@ SampleOutput GaussianDiffusion::ddim_sample(const torch::Tensor& model_output, c
   const torch::Tensor alpha_bar_prev = extract(tables_.alphas_cumprod_prev, t, x);
   const torch::Tensor sigma = options.eta * torch::sqrt((1 - alpha_bar_prev) / (1 - alpha_bar)) *
                               torch::sqrt(1 - alpha_bar / alpha_bar_prev);
-  const torch::Tensor mean_pred =
-      out.pred_xstart * torch::sqrt(alpha_bar_prev) + torch::sqrt(1 - alpha_bar_prev - sigma.pow(2)) * eps;
+  const torch::Tensor mean_pred = out.pred_xstart * torch::sqrt(alpha_bar_prev) +
+                                  torch::sqrt(1 - alpha_bar_prev - sigma.pow(2)) * eps;
   return {mean_pred + nonzero_mask(t, x) * sigma * noise, out.pred_xstart};
 }
 

@@ -70,7 +70,8 @@ std::vector<int64_t> ddim_timesteps(int64_t num_timesteps, const std::string& re
 
 std::vector<int64_t> space_timesteps(int64_t num_timesteps, const std::string& section_counts) {
   if (num_timesteps < 1) {
-    bad_respacing(section_counts, "the base process has " + std::to_string(num_timesteps) + " steps");
+    bad_respacing(section_counts,
+                  "the base process has " + std::to_string(num_timesteps) + " steps");
   }
   if (section_counts.rfind("ddim", 0) == 0) return ddim_timesteps(num_timesteps, section_counts);
 
@@ -80,10 +81,12 @@ std::vector<int64_t> space_timesteps(int64_t num_timesteps, const std::string& s
     const std::size_t comma = section_counts.find(',', begin);
     const std::string field = section_counts.substr(begin, comma - begin);
     int64_t count = 0;
-    if (!parse_python_int(field, count)) bad_respacing(section_counts, "'" + field + "' is not an integer");
+    if (!parse_python_int(field, count))
+      bad_respacing(section_counts, "'" + field + "' is not an integer");
     // The reference accepts counts ≤ 0 and then builds a diffusion without those steps
     // (or with none at all); refuse them here instead.
-    if (count < 1) bad_respacing(section_counts, "section count " + std::to_string(count) + " is not positive");
+    if (count < 1)
+      bad_respacing(section_counts, "section count " + std::to_string(count) + " is not positive");
     counts.push_back(count);
     if (comma == std::string::npos) break;
     begin = comma + 1;
@@ -124,7 +127,8 @@ RespacedBetas respace_betas(const std::vector<double>& base_betas,
   for (const int64_t t : use_timesteps) {
     if (t <= previous || t >= n) {
       throw Error(ErrorKind::InvalidInput, "respaced timestep " + std::to_string(t) +
-                                               " is out of order or outside [0, " + std::to_string(n) + ")");
+                                               " is out of order or outside [0, " +
+                                               std::to_string(n) + ")");
     }
     previous = t;
   }

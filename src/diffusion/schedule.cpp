@@ -32,7 +32,8 @@ std::vector<double> linear_betas(int64_t num_timesteps) {
   // numpy.linspace computes i·step + start and then pins the last value to stop;
   // doing the same keeps every β bit-identical.
   const double step = (stop - start) / static_cast<double>(num_timesteps - 1);
-  auto betas = map_index(num_timesteps, [&](std::size_t i) { return static_cast<double>(i) * step + start; });
+  auto betas = map_index(num_timesteps,
+                         [&](std::size_t i) { return static_cast<double>(i) * step + start; });
   betas.back() = stop;
   return betas;
 }
@@ -106,26 +107,33 @@ DiffusionTables make_tables(std::vector<double> betas) {
 
   d.alphas_cumprod.resize(n);
   double acc = 1.0;
-  for (std::size_t i = 0; i < n; ++i) d.alphas_cumprod[i] = acc *= (1.0 - b[i]);  // np.cumprod order
+  for (std::size_t i = 0; i < n; ++i)
+    d.alphas_cumprod[i] = acc *= (1.0 - b[i]);  // np.cumprod order
   const auto& ac = d.alphas_cumprod;
   d.alphas_cumprod_prev = map_index(n, [&](std::size_t i) { return i == 0 ? 1.0 : ac[i - 1]; });
   d.alphas_cumprod_next = map_index(n, [&](std::size_t i) { return i + 1 == n ? 0.0 : ac[i + 1]; });
   const auto& prev = d.alphas_cumprod_prev;
 
   d.sqrt_alphas_cumprod = map_index(n, [&](std::size_t i) { return std::sqrt(ac[i]); });
-  d.sqrt_one_minus_alphas_cumprod = map_index(n, [&](std::size_t i) { return std::sqrt(1.0 - ac[i]); });
-  d.log_one_minus_alphas_cumprod = map_index(n, [&](std::size_t i) { return std::log(1.0 - ac[i]); });
+  d.sqrt_one_minus_alphas_cumprod =
+      map_index(n, [&](std::size_t i) { return std::sqrt(1.0 - ac[i]); });
+  d.log_one_minus_alphas_cumprod =
+      map_index(n, [&](std::size_t i) { return std::log(1.0 - ac[i]); });
   d.sqrt_recip_alphas_cumprod = map_index(n, [&](std::size_t i) { return std::sqrt(1.0 / ac[i]); });
-  d.sqrt_recipm1_alphas_cumprod = map_index(n, [&](std::size_t i) { return std::sqrt(1.0 / ac[i] - 1); });
+  d.sqrt_recipm1_alphas_cumprod =
+      map_index(n, [&](std::size_t i) { return std::sqrt(1.0 / ac[i] - 1); });
 
-  d.posterior_variance = map_index(n, [&](std::size_t i) { return b[i] * (1.0 - prev[i]) / (1.0 - ac[i]); });
+  d.posterior_variance =
+      map_index(n, [&](std::size_t i) { return b[i] * (1.0 - prev[i]) / (1.0 - ac[i]); });
   // The posterior variance is 0 at t = 0; the reference borrows t = 1's value so the log
   // stays finite (it is the min_log of LEARNED_RANGE there).
   const auto& pv = d.posterior_variance;
-  d.posterior_log_variance_clipped = map_index(n, [&](std::size_t i) { return std::log(pv[i == 0 ? 1 : i]); });
-  d.posterior_mean_coef1 = map_index(n, [&](std::size_t i) { return b[i] * std::sqrt(prev[i]) / (1.0 - ac[i]); });
-  d.posterior_mean_coef2 =
-      map_index(n, [&](std::size_t i) { return (1.0 - prev[i]) * std::sqrt(1.0 - b[i]) / (1.0 - ac[i]); });
+  d.posterior_log_variance_clipped =
+      map_index(n, [&](std::size_t i) { return std::log(pv[i == 0 ? 1 : i]); });
+  d.posterior_mean_coef1 =
+      map_index(n, [&](std::size_t i) { return b[i] * std::sqrt(prev[i]) / (1.0 - ac[i]); });
+  d.posterior_mean_coef2 = map_index(
+      n, [&](std::size_t i) { return (1.0 - prev[i]) * std::sqrt(1.0 - b[i]) / (1.0 - ac[i]); });
   return d;
 }
 
