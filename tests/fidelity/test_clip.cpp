@@ -2,7 +2,9 @@
 // clip_kwargs), both towers, similarities and logits within 1e-5 relative; the same
 // weights in the Hugging Face layout and through safetensors give identical outputs.
 #include <torch/torch.h>
+
 #include <QtTest/QtTest>
+#include <set>
 
 #include "bd/error.h"
 #include "io/safetensors.h"
@@ -165,14 +167,22 @@ class TestClip : public QObject {
         {"logits_per_image", out.logits_per_image},
         {"logits_per_text", out.logits_per_text},
         {"logit_scale_exp", clip->logit_scale().exp()}};
+    std::set<std::string> compared = {"dbg.eot_index"};
     for (const auto& [name, value] : checks) {
-      if (!r.file.find(name)) continue;
+      compared.insert(name);
+      if (!r.file.find(name)) {  // intermediates are optional, outputs are not
+        QVERIFY2(name.rfind("dbg.", 0) == 0, ("reference lacks " + name).c_str());
+        continue;
+      }
       const torch::Tensor& ref = r.file.at(name);
       QVERIFY2(value.sizes() == ref.sizes(), name.c_str());
       const double err = test::relative_error(value, ref);
       qInfo("%s %s: relative error %.3g", qPrintable(path.section('/', -1)), name.c_str(), err);
       QVERIFY2(err <= kTolerance, qPrintable(QString("%1: %2").arg(name.c_str()).arg(err)));
     }
+    for (const auto& t : r.file.tensors)
+      if (t.name.rfind("dbg.", 0) == 0 && !compared.count(t.name))
+        qWarning("%s: %s is not compared", qPrintable(path), t.name.c_str());
     if (r.file.find("dbg.eot_index"))
       QVERIFY(torch::equal(r.file.at("tokens").argmax(-1), r.file.at("dbg.eot_index")));
   }

@@ -1,7 +1,9 @@
 // ADM UNet against guided-diffusion's UNetModel: every unet_*.pt reference (config from
 // its sidecar's create_model_kwargs), outputs and intermediates within 1e-5 relative.
 #include <torch/torch.h>
+
 #include <QtTest/QtTest>
+#include <set>
 
 #include "bd/error.h"
 #include "io/safetensors.h"
@@ -105,14 +107,22 @@ class TestUNet : public QObject {
         {"dbg.t_emb_sin", trace.t_emb_sin},
         {"dbg.emb", trace.emb},
         {"dbg.middle_out", trace.middle_out}};
+    std::set<std::string> compared = {};
     for (const auto& [name, value] : checks) {
-      if (!r.file.find(name)) continue;
+      compared.insert(name);
+      if (!r.file.find(name)) {  // intermediates are optional, outputs are not
+        QVERIFY2(name.rfind("dbg.", 0) == 0, ("reference lacks " + name).c_str());
+        continue;
+      }
       const torch::Tensor& ref = r.file.at(name);
       QVERIFY2(value.sizes() == ref.sizes(), name.c_str());
       const double err = test::relative_error(value, ref);
       qInfo("%s %s: relative error %.3g", qPrintable(path.section('/', -1)), name.c_str(), err);
       QVERIFY2(err <= kTolerance, qPrintable(QString("%1: %2").arg(name.c_str()).arg(err)));
     }
+    for (const auto& t : r.file.tensors)
+      if (t.name.rfind("dbg.", 0) == 0 && !compared.count(t.name))
+        qWarning("%s: %s is not compared", qPrintable(path), t.name.c_str());
   }
 
   void gradientFlowsToInputOnly() {
