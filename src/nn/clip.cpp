@@ -43,7 +43,7 @@ std::string ClipConfig::to_string() const {
   return s.str();
 }
 
-ClipConfig infer_clip_config(const std::vector<io::NamedTensor>& tensors) {
+ClipConfig infer_clip_config(const std::vector<io::NamedTensor>& tensors, int64_t text_head_width) {
   std::map<std::string, c10::IntArrayRef> shapes;
   for (const auto& t : tensors) shapes[t.name] = t.tensor.sizes();
   auto shape = [&](const std::string& k) -> c10::IntArrayRef {
@@ -74,7 +74,11 @@ ClipConfig infer_clip_config(const std::vector<io::NamedTensor>& tensors) {
   c.context_length = shape("positional_embedding")[0];
   c.vocab_size = shape("token_embedding.weight")[0];
   c.transformer_width = shape("ln_final.weight")[0];
-  c.transformer_heads = c.transformer_width / 64;
+  if (text_head_width <= 0 || c.transformer_width % text_head_width != 0)
+    throw Error(ErrorKind::ModelFiles, "CLIP text width " + std::to_string(c.transformer_width) +
+                                           " is not a multiple of the head width " +
+                                           std::to_string(text_head_width));
+  c.transformer_heads = c.transformer_width / text_head_width;
   c.transformer_layers = count_layers("transformer.resblocks.");
   return c;
 }
@@ -232,7 +236,7 @@ Clip load_clip(const std::string& path, const torch::Device& device,
     const bool hf = is_hf_clip_layout(file.tensors);
     const std::vector<io::NamedTensor> tensors =
         hf ? clip_from_hf_layout(file.tensors) : file.tensors;
-    const ClipConfig config = options.config ? *options.config : infer_clip_config(tensors);
+    const ClipConfig config = infer_clip_config(tensors, options.text_head_width);
     Clip clip(config);
     io::LoadOptions load;
     load.rename = [](const std::string& k) -> std::optional<std::string> {

@@ -8,7 +8,6 @@
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/pimpl.h>
 
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,9 +37,12 @@ struct ClipConfig {
 };
 
 // As CLIP's build_model: layer counts from the resblock keys, widths, patch, grid and
-// sizes from shapes, text heads = width / 64. OpenAI names (see clip_keymap.h for the
-// Hugging Face layout). Throws bd::Error(ModelFiles) for other tensors (ResNet CLIPs too).
-ClipConfig infer_clip_config(const std::vector<io::NamedTensor>& tensors);
+// sizes from shapes, text heads = width / text_head_width (shapes cannot tell heads;
+// every published CLIP uses 64). OpenAI names (see clip_keymap.h for the Hugging Face
+// layout). Throws bd::Error(ModelFiles) for other tensors (ResNet CLIPs too) and for a
+// width that does not split into heads.
+ClipConfig infer_clip_config(const std::vector<io::NamedTensor>& tensors,
+                             int64_t text_head_width = 64);
 
 // nn.MultiheadAttention's parameters (in_proj_weight/bias rows q|k|v, out_proj) computed
 // with plain matmuls, so that the backward to the input is a few cheap kernels.
@@ -135,9 +137,8 @@ TORCH_MODULE(Clip);
 bool is_clip_metadata_key(const std::string& name);
 
 struct ClipLoadOptions {
-  bool fp16_on_cuda = true;  // the reference's GPU model; ignored on CPU (float32 there)
-  // Instead of inferring: for models whose text heads are not width / 64.
-  std::optional<ClipConfig> config;
+  bool fp16_on_cuda = true;      // the reference's GPU model; ignored on CPU (float32 there)
+  int64_t text_head_width = 64;  // see infer_clip_config
 };
 
 // Reads OpenAI's TorchScript archive (ViT-B-16.pt), a state dict (.pt, safetensors) with
