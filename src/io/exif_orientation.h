@@ -1,0 +1,24 @@
+#pragma once
+// EXIF orientation: cameras store pixels as the sensor read them and record how to turn
+// them upright. OpenCV's IMREAD_UNCHANGED ignores that tag, so we read and apply it.
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+
+#include <opencv2/core/mat.hpp>
+
+namespace bd::io {
+
+// The orientation (1..8) recorded in an encoded file: JPEG APP1 "Exif", PNG eXIf, WebP
+// EXIF chunk, or a TIFF file's own IFD0. 1 when absent, out of range or malformed.
+int exif_orientation(const std::uint8_t* data, std::size_t size);
+
+// A SHORT or LONG value of `tag` in IFD0 of a TIFF stream (EXIF payloads are TIFF
+// streams); nullopt when absent or when the structure lies about its bounds.
+std::optional<std::uint32_t> tiff_ifd0_value(const std::uint8_t* data, std::size_t size,
+                                             std::uint16_t tag);
+
+// Turns pixels stored with `orientation` into the upright picture (as viewers show it).
+cv::Mat apply_exif_orientation(const cv::Mat& stored, int orientation);
+
+}  // namespace bd::io
