@@ -10,5 +10,6 @@ namespace bd::cli {
 using Command = std::function<int()>;
 
 void add_models_commands(CLI::App& app, Command* selected);
+void add_edit_command(CLI::App& app, Command* selected);
 
 }  // namespace bd::cli

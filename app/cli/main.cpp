@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
 
   bd::cli::Command command;
+  bd::cli::add_edit_command(app, &command);
   bd::cli::add_models_commands(app, &command);
 
   try {

@@ -36,3 +36,10 @@ void save_image(const std::string& path, const Image& image,
 std::map<std::string, std::string> read_png_text(const std::string& path);
 
 }  // namespace bd
+
+namespace bd {
+
+// Nearest-neighbour resize (for masks: keeps them binary). Throws on empty input.
+Image resize_nearest(const Image& image, int width, int height);
+
+}  // namespace bd

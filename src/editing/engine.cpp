@@ -1,0 +1,250 @@
+// bd::Engine: a loaded pack plus the orchestration of one edit (reference-spec §2.3–2.8):
+// prepare the region, encode the prompt, sample batch × iterations candidates, enforce
+// the background, rank with CLIP, composite back at full resolution.
+#include "bd/engine.h"
+
+#include <torch/torch.h>
+
+#include <chrono>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "bd/error.h"
+#include "bd/runtime.h"
+#include "core/log.h"
+#include "diffusion/gaussian_diffusion.h"
+#include "editing/blended_sampler.h"
+#include "editing/guidance.h"
+#include "editing/noise.h"
+#include "editing/region.h"
+#include "editing/tensor_image.h"
+#include "io/model_config_json.h"
+#include "nn/clip.h"
+#include "nn/unet.h"
+#include "text/clip_tokenizer.h"
+#include "text/token_tensor.h"
+
+namespace bd {
+
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+bool is_out_of_memory(const c10::Error& e) {
+  const std::string what = e.what_without_backtrace();
+  return what.find("out of memory") != std::string::npos || what.find("DefaultCPUAllocator") != std::string::npos;
+}
+
+}  // namespace
+
+struct Engine::Impl {
+  ModelPack pack;
+  torch::Device device{torch::kCPU};
+  nn::UNet unet{nullptr};
+  nn::Clip clip{nullptr};
+  std::unique_ptr<text::ClipTokenizer> tokenizer;
+  nlohmann::json manifest;
+  std::map<std::string, std::unique_ptr<diffusion::GaussianDiffusion>> diffusions;  // by respacing
+
+  const diffusion::GaussianDiffusion& diffusion_for(const std::string& respacing) {
+    auto& slot = diffusions[respacing];
+    if (!slot) {
+      auto config = io::diffusion_config_from_json(manifest.value("diffusion", nlohmann::json::object()));
+      config.timestep_respacing = respacing;
+      slot = std::make_unique<diffusion::GaussianDiffusion>(diffusion::GaussianDiffusion::create(config));
+    }
+    return *slot;
+  }
+
+  EditResult run(const EditRequest& request);
+};
+
+Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Engine::~Engine() = default;
+
+const ModelPack& Engine::pack() const { return impl_->pack; }
+std::string Engine::device() const { return impl_->device.str(); }
+
+std::unique_ptr<Engine> Engine::load(const ModelPack& pack, const EngineOptions& options) {
+  set_threads(options.threads);
+  auto impl = std::make_unique<Impl>();
+  impl->pack = pack;
+  impl->device = torch::Device(resolve_device(options.device));
+  impl->manifest = nlohmann::json::parse(pack.manifest_json, nullptr, /*allow_exceptions=*/false);
+  if (impl->manifest.is_discarded()) impl->manifest = nlohmann::json::object();
+
+  std::vector<std::string> problems;
+  for (const PackCheck& c : verify_model_pack(pack, /*hash_files=*/false))
+    if (!c.ok) problems.push_back(c.role + " (" + c.path + "): " + c.problem);
+  if (!problems.empty()) {
+    std::string msg = "model pack " + pack.dir + " is incomplete:";
+    for (const auto& p : problems) msg += "\n  - " + p;
+    throw Error(ErrorKind::ModelFiles, msg);
+  }
+  const auto t0 = Clock::now();
+  nn::UNetLoadOptions unet_options;
+  if (impl->manifest.contains("unet") && impl->manifest["unet"].contains("create_model"))
+    unet_options.unobservable =
+        nn::unet_config_from_args(io::create_model_args_from_json(impl->manifest["unet"]["create_model"]));
+  impl->unet = nn::load_unet(pack.unet.path, impl->device, unet_options);
+  nn::ClipLoadOptions clip_options;
+  if (impl->manifest.contains("clip") && impl->manifest["clip"].contains("config")) {
+    // Shapes cannot tell the text tower's head count; the manifest can.
+    const nn::ClipConfig c = io::clip_config_from_json(impl->manifest["clip"]["config"]);
+    if (c.transformer_heads > 0) clip_options.text_head_width = c.transformer_width / c.transformer_heads;
+  }
+  impl->clip = nn::load_clip(pack.clip.path, impl->device, clip_options);
+  try {
+    impl->tokenizer = std::make_unique<text::ClipTokenizer>(text::ClipTokenizer::from_file(pack.tokenizer.path));
+  } catch (const Error& e) {
+    throw e.with_context("loading the tokenizer of pack " + pack.dir);
+  }
+  log::editing()->info("loaded pack '{}' on {} in {:.1f} s", pack.name, impl->device.str(), seconds_since(t0));
+  return std::unique_ptr<Engine>(new Engine(std::move(impl)));
+}
+
+EditResult Engine::edit(const EditRequest& request) {
+  try {
+    return impl_->run(request);
+  } catch (const Error&) {
+    throw;
+  } catch (const c10::Error& e) {
+    if (is_out_of_memory(e))
+      throw Error(ErrorKind::OutOfMemory, std::string("out of memory during the edit: lower the batch size or "
+                                                      "use a smaller image region (") + e.what_without_backtrace() + ")");
+    throw Error(ErrorKind::Backend, std::string("LibTorch failed during the edit: ") + e.what_without_backtrace());
+  } catch (const std::bad_alloc&) {
+    throw Error(ErrorKind::OutOfMemory, "out of memory during the edit: lower the batch size");
+  }
+}
+
+EditResult Engine::Impl::run(const EditRequest& request) {
+  const auto t_start = Clock::now();
+  const EditParams& p = request.params;
+  if (const std::string problem = validate(p); !problem.empty()) throw Error(ErrorKind::InvalidInput, problem);
+  if (p.local_mode && p.lpips_lambda != 0.0)
+    log::editing()->warn("this pack has no LPIPS weights: the local baseline runs with the L2 background loss only");
+  EditResult result;
+
+  // 1. Region at model size.
+  editing::RegionParams region_params;
+  region_params.invert = p.invert_mask;
+  region_params.grow_px = p.grow_px;
+  region_params.feather_px = p.feather_px;
+  region_params.padding = p.padding;
+  const int size = pack.image_size;
+  const editing::PreparedRegion region = editing::prepare_region(request.image, request.mask, size, region_params);
+  const torch::Tensor init = editing::to_model_tensor(region.model_rgb).to(device);     // [1, 3, S, S]
+  const torch::Tensor mask = editing::to_model_tensor(region.model_mask).to(device);    // [1, 1, S, S]
+  const auto& diffusion = diffusion_for(p.timestep_respacing);
+  if (p.skip_timesteps >= diffusion.num_timesteps())
+    throw Error(ErrorKind::InvalidInput, "skip_timesteps must be below the " + std::to_string(diffusion.num_timesteps()) +
+                                             " respaced steps of \"" + p.timestep_respacing + "\", got " +
+                                             std::to_string(p.skip_timesteps));
+
+  // 2. Prompt, once. The empty prompt is encoded too: ranking still needs an embedding.
+  const auto tokens = tokenizer->tokenize({request.prompt}, pack.context_length);
+  if (tokens.truncated[0]) result.warnings.push_back("the prompt is too long for CLIP and was cut after " +
+                                                     std::to_string(tokens.context_length - 2) + " tokens");
+  torch::Tensor text_embed;
+  {
+    torch::NoGradGuard no_grad;
+    text_embed = clip->encode_text(text::to_tensor(tokens).to(device)).to(torch::kFloat32);
+  }
+  const bool has_prompt = !request.prompt.empty();
+  result.timings.prepare_s = seconds_since(t_start);
+
+  // 3. Sample.
+  editing::SamplerSettings settings;
+  settings.ddim = p.ddim;
+  settings.skip_timesteps = p.skip_timesteps;
+  settings.blend_background = !p.local_mode;
+  settings.clip_lambda = has_prompt ? p.clip_lambda : 0.0;
+  settings.range_lambda = has_prompt ? p.range_lambda : 0.0;
+  settings.l2_lambda = p.local_mode ? p.l2_lambda : 0.0;
+  settings.shared_background_noise = p.fidelity == FidelityMode::Reference;
+  settings.reference_unscale = p.fidelity == FidelityMode::Reference;
+  editing::AugmentSettings aug;
+  aug.clip_size = static_cast<int>(clip->config().image_resolution);
+  aug.views = p.aug_num;
+  aug.random = p.random_augmentations;
+
+  const int64_t batch = p.batch_size;
+  const int64_t steps_per_iteration = diffusion.num_timesteps() - p.skip_timesteps;
+  const int total_steps = static_cast<int>(steps_per_iteration * p.iterations);
+  const auto t_sampling = Clock::now();
+  int done_steps = 0;
+  for (int it = 0; it < p.iterations; ++it) {
+    std::vector<std::uint64_t> seeds;
+    for (int64_t b = 0; b < batch; ++b) seeds.push_back(p.seed + static_cast<std::uint64_t>(it * batch + b));
+    std::unique_ptr<editing::NoiseSource> noise;
+    if (p.fidelity == FidelityMode::Reference) noise = std::make_unique<editing::SeededNoise>(p.seed + it);
+    else noise = std::make_unique<editing::PerCandidateNoise>(seeds);
+    editing::ClipAugmenter augmenter(aug, seeds);
+    std::optional<nn::Clip> guide_clip;
+    if (has_prompt) guide_clip = clip;
+    editing::BlendedSampler sampler(unet, diffusion, guide_clip, text_embed, &augmenter, settings);
+
+    const auto t_batch = Clock::now();
+    torch::Tensor x = sampler.start(init, batch, *noise);
+    torch::Tensor pred;
+    for (int64_t index = sampler.first_index(); index >= 0; --index) {
+      if (request.callbacks.cancel && request.callbacks.cancel->load()) {
+        result.status = EditStatus::Cancelled;
+        break;
+      }
+      auto out = sampler.step(x, index, init, mask, *noise);
+      x = out.sample;
+      pred = out.pred_xstart;
+      ++done_steps;
+      const double elapsed = seconds_since(t_sampling);
+      if (request.callbacks.on_step) {
+        StepInfo info;
+        info.step = done_steps;
+        info.total = total_steps;
+        info.iteration = it;
+        info.elapsed_s = elapsed;
+        info.eta_s = elapsed / done_steps * (total_steps - done_steps);
+        request.callbacks.on_step(info);
+      }
+      const int64_t step_in_iteration = sampler.first_index() - index;
+      if (request.callbacks.on_preview && p.preview_every > 0 && index > 0 &&
+          step_in_iteration % p.preview_every == 0) {
+        torch::NoGradGuard no_grad;
+        auto preview = (init * (1 - mask) + pred[0].unsqueeze(0) * mask).clamp(-1, 1);
+        request.callbacks.on_preview(done_steps, editing::composite_region(request.image, region,
+                                                                           editing::to_model_mat(preview.cpu())));
+      }
+    }
+    if (result.status == EditStatus::Cancelled) break;
+
+    // 4. Finish the batch: enforce the background, score, composite.
+    torch::NoGradGuard no_grad;
+    torch::Tensor final_pred = (p.enforce_background && !p.local_mode) ? init * (1 - mask) + pred * mask : pred;
+    const torch::Tensor scores = editing::ranking_distance(clip, text_embed, final_pred.add(1).div(2).clamp(0, 1), mask).cpu();
+    const double batch_seconds = seconds_since(t_batch);
+    for (int64_t b = 0; b < batch; ++b) {
+      Candidate c;
+      c.image = editing::composite_region(request.image, region, editing::to_model_mat(final_pred[b].unsqueeze(0).clamp(-1, 1).cpu()));
+      c.score = scores[b].item<double>();
+      c.seed = seeds[b];
+      c.iteration = it;
+      c.index = static_cast<int>(b);
+      c.seconds = batch_seconds;
+      if (request.callbacks.on_candidate) request.callbacks.on_candidate(c);
+      result.candidates.push_back(std::move(c));
+    }
+  }
+  std::stable_sort(result.candidates.begin(), result.candidates.end(),
+                   [](const Candidate& a, const Candidate& b) { return a.score < b.score; });
+  result.timings.sampling_s = seconds_since(t_sampling);
+  result.timings.per_step_s = done_steps ? result.timings.sampling_s / done_steps : 0.0;
+  result.timings.total_s = seconds_since(t_start);
+  return result;
+}
+
+}  // namespace bd

@@ -1,0 +1,46 @@
+#pragma once
+// A model pack: a folder with pack.json naming the UNet, CLIP and tokenizer files, their
+// architectures, SHA-256 sums and the edit defaults that suit these models.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bd/edit_params.h"
+
+namespace bd {
+
+struct PackFile {
+  std::string role;     // "unet", "clip", "tokenizer"
+  std::string path;     // absolute or relative to the pack folder, as resolved
+  std::string sha256;   // expected, lower-case hex; "" when the manifest gives none
+  int64_t bytes = -1;   // expected size; -1 when unknown
+  std::string source;   // where users get it (published packs), for messages
+};
+
+struct ModelPack {
+  std::string dir;
+  std::string name;
+  std::string title;
+  std::string description;
+  int image_size = 256;
+  PackFile unet, clip, tokenizer;
+  int context_length = 77;
+  std::string manifest_json;  // the whole pack.json, for the engine's architecture keys
+  EditParams defaults;        // the reference's defaults overridden by the pack's
+};
+
+// Reads DIR/pack.json. Throws bd::Error(ModelFiles) naming the file and every problem.
+ModelPack load_model_pack(const std::string& dir);
+
+struct PackCheck {
+  std::string role;
+  std::string path;
+  bool ok = false;
+  std::string problem;  // "missing", "size 12 bytes, expected 34", "SHA-256 differs", ...
+};
+
+// Checks every file exists with the right size and SHA-256 (hash_files false: size only).
+std::vector<PackCheck> verify_model_pack(const ModelPack& pack, bool hash_files = true);
+
+}  // namespace bd

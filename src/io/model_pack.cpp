@@ -1,0 +1,131 @@
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "bd/error.h"
+#include "bd/model_pack.h"
+#include "core/sha256.h"
+
+namespace fs = std::filesystem;
+
+namespace bd {
+
+namespace {
+
+// pack.json "defaults": the names the CLI uses, snake_case.
+void apply_defaults(const nlohmann::json& d, EditParams& p, std::vector<std::string>& problems) {
+  auto take = [&](const char* key, auto& field) {
+    if (!d.contains(key)) return;
+    try {
+      field = d.at(key).get<std::remove_reference_t<decltype(field)>>();
+    } catch (const nlohmann::json::exception&) {
+      problems.push_back(std::string("defaults.") + key + " has the wrong type");
+    }
+  };
+  take("timestep_respacing", p.timestep_respacing);
+  take("skip_timesteps", p.skip_timesteps);
+  take("ddim", p.ddim);
+  take("batch_size", p.batch_size);
+  take("iterations", p.iterations);
+  take("aug_num", p.aug_num);
+  take("clip_lambda", p.clip_lambda);
+  take("range_lambda", p.range_lambda);
+  take("l2_lambda", p.l2_lambda);
+  take("lpips_lambda", p.lpips_lambda);
+  take("feather_px", p.feather_px);
+  take("padding", p.padding);
+  take("seed", p.seed);
+}
+
+PackFile read_file_entry(const nlohmann::json& j, const char* role, const fs::path& dir,
+                         std::vector<std::string>& problems) {
+  PackFile f;
+  f.role = role;
+  if (!j.contains(role) || !j.at(role).is_object()) {
+    problems.push_back(std::string("no \"") + role + "\" section");
+    return f;
+  }
+  const auto& e = j.at(role);
+  if (!e.contains("file") || !e.at("file").is_string()) {
+    problems.push_back(std::string(role) + ".file is missing");
+    return f;
+  }
+  fs::path p = e.at("file").get<std::string>();
+  f.path = (p.is_absolute() ? p : dir / p).lexically_normal().string();
+  if (e.contains("sha256") && e.at("sha256").is_string()) f.sha256 = e.at("sha256").get<std::string>();
+  if (e.contains("bytes") && e.at("bytes").is_number_integer()) f.bytes = e.at("bytes").get<int64_t>();
+  if (e.contains("source") && e.at("source").is_string()) f.source = e.at("source").get<std::string>();
+  return f;
+}
+
+}  // namespace
+
+ModelPack load_model_pack(const std::string& dir) {
+  const fs::path manifest = fs::path(dir) / "pack.json";
+  std::ifstream in(manifest);
+  if (!in)
+    throw Error(ErrorKind::ModelFiles, manifest.string() + ": cannot read the pack manifest (is " + dir +
+                                           " a model pack folder?)");
+  std::stringstream text;
+  text << in.rdbuf();
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(text.str());
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(ErrorKind::ModelFiles, manifest.string() + ": not valid JSON: " + e.what());
+  }
+  std::vector<std::string> problems;
+  ModelPack pack;
+  pack.dir = fs::absolute(dir).lexically_normal().string();
+  pack.manifest_json = text.str();
+  if (!j.is_object()) throw Error(ErrorKind::ModelFiles, manifest.string() + ": not a JSON object");
+  if (j.value("format", "") != "blendiff-pack/1")
+    problems.push_back("format is " + j.value("format", std::string("missing")) + ", expected blendiff-pack/1");
+  pack.name = j.value("name", fs::path(dir).filename().string());
+  pack.title = j.value("title", pack.name);
+  pack.description = j.value("description", "");
+  if (!j.contains("image_size") || !j.at("image_size").is_number_integer() || j.at("image_size").get<int>() < 8)
+    problems.push_back("image_size is missing or not a size");
+  else
+    pack.image_size = j.at("image_size").get<int>();
+  pack.unet = read_file_entry(j, "unet", pack.dir, problems);
+  pack.clip = read_file_entry(j, "clip", pack.dir, problems);
+  pack.tokenizer = read_file_entry(j, "tokenizer", pack.dir, problems);
+  if (j.contains("tokenizer") && j.at("tokenizer").is_object())
+    pack.context_length = j.at("tokenizer").value("context_length", 77);
+  if (j.contains("defaults")) apply_defaults(j.at("defaults"), pack.defaults, problems);
+  const std::string invalid = validate(pack.defaults);
+  if (!invalid.empty()) problems.push_back("defaults: " + invalid);
+  if (!problems.empty()) {
+    std::string msg = manifest.string() + ": invalid pack manifest:";
+    for (const auto& p : problems) msg += "\n  - " + p;
+    throw Error(ErrorKind::ModelFiles, msg);
+  }
+  return pack;
+}
+
+std::vector<PackCheck> verify_model_pack(const ModelPack& pack, bool hash_files) {
+  std::vector<PackCheck> out;
+  for (const PackFile* f : {&pack.unet, &pack.clip, &pack.tokenizer}) {
+    PackCheck c;
+    c.role = f->role;
+    c.path = f->path;
+    std::error_code ec;
+    const auto size = fs::file_size(f->path, ec);
+    if (ec) {
+      c.problem = "missing: put the file at " + f->path + (f->source.empty() ? "" : " (get it from " + f->source + ")");
+    } else if (f->bytes >= 0 && static_cast<int64_t>(size) != f->bytes) {
+      c.problem = "size is " + std::to_string(size) + " bytes, expected " + std::to_string(f->bytes) +
+                  " (incomplete download or another file?)";
+    } else if (hash_files && !f->sha256.empty()) {
+      const std::string actual = core::sha256_file(f->path);
+      if (actual != f->sha256) c.problem = "SHA-256 is " + actual + ", expected " + f->sha256;
+    }
+    c.ok = c.problem.empty();
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+}  // namespace bd
