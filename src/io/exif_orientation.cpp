@@ -124,8 +124,8 @@ int exif_orientation(const std::uint8_t* d, std::size_t n) {
     tiff = png_exif(d, n);
   else if (n >= 12 && starts_with(d, n, "RIFF", 4) && std::memcmp(d + 8, "WEBP", 4) == 0)
     tiff = webp_exif(d, n);
-  else
-    tiff = {d, n};  // a TIFF file is its own EXIF structure (else tiff_ifd0_value says no)
+  // TIFF files are left alone: OpenCV's TIFF decoder already honours their Orientation
+  // tag, even with IMREAD_UNCHANGED (checked with OpenCV 4.6, test_image_file).
   if (tiff.data == nullptr) return 1;
   const auto value = tiff_ifd0_value(tiff.data, tiff.size, kOrientationTag);
   return value && *value >= 1 && *value <= 8 ? static_cast<int>(*value) : 1;

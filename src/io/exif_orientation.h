@@ -9,8 +9,9 @@
 
 namespace bd::io {
 
-// The orientation (1..8) recorded in an encoded file: JPEG APP1 "Exif", PNG eXIf, WebP
-// EXIF chunk, or a TIFF file's own IFD0. 1 when absent, out of range or malformed.
+// The orientation (1..8) that the decoder leaves to us: JPEG APP1 "Exif", PNG eXIf or
+// WebP EXIF chunk. 1 when absent, out of range or malformed, and for TIFF files, whose
+// Orientation tag OpenCV applies itself.
 int exif_orientation(const std::uint8_t* data, std::size_t size);
 
 // A SHORT or LONG value of `tag` in IFD0 of a TIFF stream (EXIF payloads are TIFF

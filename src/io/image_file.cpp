@@ -59,7 +59,16 @@ Bytes read_whole_file(const std::string& path) {
   if (fs::is_directory(st)) fail(path, "is a directory, not an image file");
   std::FILE* f = std::fopen(path.c_str(), "rb");
   if (f == nullptr) fail(path, std::string("cannot open: ") + std::strerror(errno));
+  // Far above any image within the pixel limits; refuses before reading it all.
+  constexpr std::uintmax_t kMaxFileBytes = 2ull << 30;
+  const std::uintmax_t file_size = fs::file_size(path, ec);
+  if (!ec && file_size > kMaxFileBytes) {
+    std::fclose(f);
+    fail(path,
+         "file is " + std::to_string(file_size >> 20) + " MiB, more than the limit of 2048 MiB");
+  }
   Bytes bytes;
+  if (!ec) bytes.reserve(file_size);
   std::uint8_t buffer[1 << 16];
   std::size_t n;
   while ((n = std::fread(buffer, 1, sizeof buffer, f)) > 0)

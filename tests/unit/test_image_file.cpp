@@ -238,16 +238,19 @@ class TestImageFile : public QObject {
     QVERIFY(!fs::exists(path));
   }
 
-  void appliesExifOrientationFromJpeg_data() {
+  void appliesOrientationFromFixtures_data() {
+    QTest::addColumn<QString>("fixture");
     QTest::addColumn<int>("orientation");
-    QTest::newRow("3 (180)") << 3;
-    QTest::newRow("6 (90 cw, big-endian)") << 6;
-    QTest::newRow("8 (90 ccw)") << 8;
+    QTest::newRow("jpeg 3 (180)") << "orient3.jpg" << 3;
+    QTest::newRow("jpeg 6 (90 cw, big-endian)") << "orient6.jpg" << 6;
+    QTest::newRow("jpeg 8 (90 ccw)") << "orient8.jpg" << 8;
+    QTest::newRow("tiff 6 (ImageMagick -orient)") << "orient6.tif" << 6;
   }
-  void appliesExifOrientationFromJpeg() {
+  void appliesOrientationFromFixtures() {
+    QFETCH(QString, fixture);
     QFETCH(int, orientation);
     // Stored: 3x2 blocks of 8 px, red green blue / white black yellow (make_fixtures.py).
-    const Image im = load_image(source_path_of("orient" + std::to_string(orientation) + ".jpg"));
+    const Image im = load_image(source_path_of(fixture.toStdString()));
     const int blocks_w = orientation == 3 ? 3 : 2;
     QCOMPARE(im.width, blocks_w * 8);
     QCOMPARE(im.height, (5 - blocks_w) * 8);

@@ -6,6 +6,15 @@ little-endian ("II"), so both byte orders are covered.
 
   convert blocks.png -quality 100 -sampling-factor 1x1 -strip blocks.jpg
   python3 make_fixtures.py blocks.jpg
+
+The other fixtures come from ImageMagick alone:
+  convert blocks.png -type TrueColor -depth 8 -orient right-top -compress none orient6.tif
+  convert blocks.png -quality 100 -sampling-factor 1x1 -colorspace CMYK cmyk.jpg
+  convert -size 6x4 gradient:black-white -alpha set -channel A -fx 'i/5' +channel \
+      -define png:color-type=4 gray_alpha.png
+where blocks.png is
+  convert -size 8x8 xc:red -size 8x8 xc:lime -size 8x8 xc:blue +append \
+      \( -size 8x8 xc:white -size 8x8 xc:black -size 8x8 xc:yellow +append \) -append blocks.png
 """
 import struct
 import sys
