@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <limits>
 #include <new>
 #include <optional>
 
@@ -59,13 +60,13 @@ Bytes read_whole_file(const std::string& path) {
   if (fs::is_directory(st)) fail(path, "is a directory, not an image file");
   std::FILE* f = std::fopen(path.c_str(), "rb");
   if (f == nullptr) fail(path, std::string("cannot open: ") + std::strerror(errno));
-  // Far above any image within the pixel limits; refuses before reading it all.
-  constexpr std::uintmax_t kMaxFileBytes = 2ull << 30;
+  // cv::imdecode takes an int-sized buffer; refuse before reading it all.
+  constexpr std::uintmax_t kMaxFileBytes = std::numeric_limits<int>::max();
   const std::uintmax_t file_size = fs::file_size(path, ec);
   if (!ec && file_size > kMaxFileBytes) {
     std::fclose(f);
-    fail(path,
-         "file is " + std::to_string(file_size >> 20) + " MiB, more than the limit of 2048 MiB");
+    fail(path, "file is " + std::to_string(file_size >> 20) + " MiB, more than the limit of " +
+                   std::to_string(kMaxFileBytes >> 20) + " MiB");
   }
   Bytes bytes;
   if (!ec) bytes.reserve(file_size);
