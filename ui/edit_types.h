@@ -1,0 +1,45 @@
+#pragma once
+// Value types that cross the GUI <-> worker boundary through queued signals. They hold
+// QImage (never QPixmap: pixmaps belong to the GUI thread), plain numbers and strings.
+#include <QImage>
+#include <QMetaType>
+#include <QString>
+#include <QtGlobal>
+
+#include "bd/edit_params.h"
+
+namespace bd::ui {
+
+struct StepProgress {
+  quint64 jobId = 0;
+  int step = 0;  // 1-based, over all iterations
+  int total = 0;
+  int iteration = 0;
+  double elapsedS = 0.0;
+  double etaS = 0.0;
+};
+
+struct CandidateEntry {
+  QImage image;  // full resolution, composited onto the original
+  double score = 0.0;  // CLIP distance; lower is better
+  quint64 seed = 0;
+  int iteration = 0;
+  int index = 0;
+  double seconds = 0.0;
+  QString parameters;  // the PNG "parameters" text (prompt, steps, seed, score, ...)
+};
+
+struct PackInfo {
+  QString dir;
+  QString name;
+  QString title;
+  QString device;
+  int imageSize = 0;
+  bd::EditParams defaults;
+};
+
+}  // namespace bd::ui
+
+Q_DECLARE_METATYPE(bd::ui::StepProgress)
+Q_DECLARE_METATYPE(bd::ui::CandidateEntry)
+Q_DECLARE_METATYPE(bd::ui::PackInfo)

@@ -1,0 +1,15 @@
+#pragma once
+// bd::Image <-> QImage without losing depth: 8- and 16-bit gray, RGB and RGBA map to
+// the matching QImage formats. Other QImage formats are converted to RGB(A) first.
+#include <QImage>
+
+#include "bd/image.h"
+
+namespace bd::ui {
+
+QImage toQImage(const bd::Image& image);
+bd::Image fromQImage(const QImage& image);
+// A mask for the engine: one 8-bit channel, nonzero = edit here.
+bd::Image maskFromQImage(const QImage& mask);
+
+}  // namespace bd::ui

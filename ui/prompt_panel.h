@@ -1,0 +1,54 @@
+#pragma once
+// The prompt box (with history: Up/Down, and a drop-down of earlier prompts) and the
+// Generate button, which turns into Cancel while an edit runs. Ctrl+Enter generates,
+// Esc cancels (window-wide shortcuts).
+#include <QStringList>
+#include <QWidget>
+
+class QLineEdit;
+class QPushButton;
+class QToolButton;
+
+namespace bd::ui {
+
+class PromptPanel : public QWidget {
+  Q_OBJECT
+
+ public:
+  explicit PromptPanel(QWidget* parent = nullptr);
+
+  QString prompt() const;
+  void setPrompt(const QString& prompt);
+  QStringList history() const { return m_history; }
+  void setHistory(const QStringList& history);
+  void addToHistory(const QString& prompt);
+  bool isRunning() const { return m_running; }
+  QPushButton* generateButton() const { return m_button; }
+
+ public slots:
+  void setRunning(bool running);
+  void setGenerateEnabled(bool enabled, const QString& whyNot = {});
+  void triggerGenerate();  // Generate when idle, Cancel when running
+  void triggerCancel();
+
+ signals:
+  void generateRequested(const QString& prompt);
+  void cancelRequested();
+
+ protected:
+  bool eventFilter(QObject* watched, QEvent* event) override;
+
+ private:
+  void rebuildHistoryMenu();
+
+  QLineEdit* m_edit;
+  QToolButton* m_historyButton;
+  QPushButton* m_button;
+  QStringList m_history;  // newest first
+  int m_historyPos = -1;
+  bool m_running = false;
+  bool m_enabled = true;
+  QString m_whyNot;
+};
+
+}  // namespace bd::ui
