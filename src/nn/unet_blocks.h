@@ -3,6 +3,7 @@
 // checkpoint's key names. Blocks compute in their input's dtype (fp16 torso on CUDA);
 // normalisation and the attention softmax run in float32 as in the reference.
 #include <torch/nn/module.h>
+#include <torch/nn/modules/dropout.h>
 #include <torch/nn/modules/container/sequential.h>
 #include <torch/nn/modules/conv.h>
 #include <torch/nn/pimpl.h>
