@@ -6,50 +6,17 @@
 
 #include <atomic>
 #include <filesystem>
-#include <fstream>
-#include <nlohmann/json.hpp>
 
 #include "bd/engine.h"
 #include "bd/error.h"
 #include "core/sha256.h"
-#include "io/model_config_json.h"
-#include "io/safetensors.h"
-#include "io/tensor_file.h"
-#include "nn/layers.h"
+#include "test_pack.h"
 #include "test_support.h"
 
 using namespace bd;
 namespace fs = std::filesystem;
 
 namespace {
-
-// A pack whose networks are the reference's small random models.
-std::string make_test_pack() {
-  const std::string dir = test::scratch_dir("engine_pack");
-  const std::string ref = test::refvectors_dir();
-  auto to_f32 = [](std::vector<io::NamedTensor> tensors) {
-    for (auto& t : tensors) t.tensor = t.tensor.to(torch::kFloat32);
-    return tensors;
-  };
-  io::write_safetensors(dir + "/unet.safetensors",
-                        to_f32(nn::strip_prefix(io::read_tensor_file(ref + "/unet_dev.pt").tensors, "sd.")));
-  io::write_safetensors(dir + "/clip.safetensors",
-                        to_f32(nn::strip_prefix(io::read_tensor_file(ref + "/clip_dev.pt").tensors, "sd.")));
-  std::ofstream(dir + "/merges.txt") << "#version: test\nr e\nre d</w>\nb l\nu e</w>\n";
-  const auto unet_meta = test::read_sidecar(ref + "/unet_dev.pt");
-  const auto clip_meta = test::read_sidecar(ref + "/clip_dev.pt");
-  nlohmann::json pack = {
-      {"format", "blendiff-pack/1"}, {"name", "engine-test"}, {"image_size", 32},
-      {"unet", {{"file", "unet.safetensors"}, {"sha256", core::sha256_file(dir + "/unet.safetensors")},
-                {"create_model", unet_meta.at("create_model_kwargs")}}},
-      {"clip", {{"file", "clip.safetensors"}, {"config", clip_meta.at("clip_kwargs")}}},
-      {"tokenizer", {{"file", "merges.txt"}, {"context_length", 77}}},
-      {"diffusion", {{"steps", 1000}, {"noise_schedule", "linear"}, {"learn_sigma", true}}},
-      {"defaults", {{"timestep_respacing", "10"}, {"skip_timesteps", 4}, {"clip_lambda", 100.0},
-                    {"batch_size", 2}, {"iterations", 1}, {"aug_num", 3}, {"feather_px", 2}}}};
-  std::ofstream(dir + "/pack.json") << pack.dump(1);
-  return dir;
-}
 
 Image make_image(int w, int h, int channels) {
   Image img;
@@ -81,7 +48,7 @@ class TestEngine : public QObject {
 
  private slots:
   void initTestCase() {
-    pack_ = load_model_pack(make_test_pack());
+    pack_ = load_model_pack(test::make_reference_test_pack(test::scratch_dir("engine_pack")));
     QCOMPARE(pack_.defaults.clip_lambda, 100.0);
     for (const auto& c : verify_model_pack(pack_)) QVERIFY2(c.ok, c.problem.c_str());
     engine_ = Engine::load(pack_, {"cpu", 2});

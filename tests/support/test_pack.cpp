@@ -1,0 +1,73 @@
+#include "test_pack.h"
+
+#include <torch/torch.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "bd/image.h"
+#include "core/sha256.h"
+#include "io/safetensors.h"
+#include "io/tensor_file.h"
+#include "nn/layers.h"
+#include "test_support.h"
+
+namespace bd::test {
+
+namespace {
+
+void write_weights(const std::string& from, const std::string& to) {
+  auto tensors = nn::strip_prefix(io::read_tensor_file(from).tensors, "sd.");
+  for (auto& t : tensors) t.tensor = t.tensor.to(torch::kFloat32);
+  io::write_safetensors(to, tensors);
+}
+
+Image gray_mask(int w, int h, int x0, int y0, int x1, int y1) {
+  Image m;
+  m.width = w;
+  m.height = h;
+  m.channels = 1;
+  m.data.assign(static_cast<std::size_t>(w) * h, 0);
+  for (int y = y0; y < y1; ++y)
+    for (int x = x0; x < x1; ++x) m.data[static_cast<std::size_t>(y) * w + x] = 255;
+  return m;
+}
+
+}  // namespace
+
+std::string make_reference_test_pack(const std::string& dir) {
+  std::filesystem::create_directories(dir);
+  const std::string ref = refvectors_dir();
+  write_weights(ref + "/unet_dev.pt", dir + "/unet.safetensors");
+  write_weights(ref + "/clip_dev.pt", dir + "/clip.safetensors");
+  std::ofstream(dir + "/merges.txt") << "#version: test\nr e\nre d</w>\nb l\nu e</w>\n";
+  const auto unet_meta = read_sidecar(ref + "/unet_dev.pt");
+  const auto clip_meta = read_sidecar(ref + "/clip_dev.pt");
+  const nlohmann::json pack = {
+      {"format", "blendiff-pack/1"}, {"name", "reference-test"}, {"image_size", 32},
+      {"unet", {{"file", "unet.safetensors"}, {"sha256", core::sha256_file(dir + "/unet.safetensors")},
+                {"create_model", unet_meta.at("create_model_kwargs")}}},
+      {"clip", {{"file", "clip.safetensors"}, {"config", clip_meta.at("clip_kwargs")}}},
+      {"tokenizer", {{"file", "merges.txt"}, {"context_length", 77}}},
+      {"diffusion", {{"steps", 1000}, {"noise_schedule", "linear"}, {"learn_sigma", true}}},
+      {"defaults", {{"timestep_respacing", "10"}, {"skip_timesteps", 4}, {"clip_lambda", 100.0},
+                    {"batch_size", 2}, {"iterations", 1}, {"aug_num", 3}, {"feather_px", 2}}}};
+  std::ofstream(dir + "/pack.json") << pack.dump(1);
+  return dir;
+}
+
+void make_test_scene(const std::string& dir) {
+  std::filesystem::create_directories(dir);
+  Image img;
+  img.width = 60;
+  img.height = 44;
+  img.channels = 3;
+  img.data.resize(60 * 44 * 3);
+  for (std::size_t i = 0; i < img.data.size(); ++i) img.data[i] = static_cast<std::uint8_t>((i * 37 + i / 7) % 251);
+  save_image(dir + "/image.png", img);
+  save_image(dir + "/mask.png", gray_mask(60, 44, 20, 10, 34, 26));
+  save_image(dir + "/empty_mask.png", gray_mask(60, 44, 0, 0, 0, 0));
+  save_image(dir + "/small_mask.png", gray_mask(16, 16, 4, 4, 10, 10));
+}
+
+}  // namespace bd::test
