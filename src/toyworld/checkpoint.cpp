@@ -1,0 +1,73 @@
+#include "toyworld/checkpoint.h"
+
+#include <torch/torch.h>
+
+#include "bd/error.h"
+
+namespace bd::toyworld {
+
+std::vector<io::NamedTensor> module_tensors(const torch::nn::Module& module,
+                                            const std::string& prefix) {
+  std::vector<io::NamedTensor> out;
+  for (const auto& p : module.named_parameters())
+    out.push_back({prefix + p.key(), p.value().detach()});
+  for (const auto& b : module.named_buffers())
+    out.push_back({prefix + b.key(), b.value().detach()});
+  return out;
+}
+
+void load_module_tensors(torch::nn::Module& module, const io::TensorFile& file,
+                         const std::string& prefix) {
+  torch::NoGradGuard no_grad;
+  std::string problems;
+  auto copy = [&](const std::string& name, torch::Tensor target) {
+    const torch::Tensor* t = file.find(prefix + name);
+    if (t == nullptr) {
+      problems += " missing " + prefix + name + ";";
+    } else if (t->sizes() != target.sizes()) {
+      problems += " " + prefix + name + " has a different shape;";
+    } else {
+      target.copy_(*t);
+    }
+  };
+  for (auto& p : module.named_parameters()) copy(p.key(), p.value());
+  for (auto& b : module.named_buffers()) copy(b.key(), b.value());
+  if (!problems.empty()) throw Error(ErrorKind::ModelFiles, file.path + ":" + problems);
+}
+
+std::vector<io::NamedTensor> adamw_state_tensors(torch::optim::AdamW& optimizer,
+                                                 const torch::nn::Module& module,
+                                                 const std::string& prefix) {
+  std::vector<io::NamedTensor> out;
+  auto& state = optimizer.state();
+  for (const auto& p : module.named_parameters()) {
+    const auto it = state.find(c10::guts::to_string(p.value().unsafeGetTensorImpl()));
+    if (it == state.end()) continue;  // not stepped yet
+    const auto& s = static_cast<const torch::optim::AdamWParamState&>(*it->second);
+    out.push_back({prefix + p.key() + ".exp_avg", s.exp_avg()});
+    out.push_back({prefix + p.key() + ".exp_avg_sq", s.exp_avg_sq()});
+  }
+  return out;
+}
+
+void load_adamw_state(torch::optim::AdamW& optimizer, const torch::nn::Module& module,
+                      const io::TensorFile& file, const std::string& prefix, int64_t step) {
+  if (step == 0) return;
+  auto& state = optimizer.state();
+  for (const auto& p : module.named_parameters()) {
+    const torch::Tensor& avg = file.at(prefix + p.key() + ".exp_avg");
+    const torch::Tensor& avg_sq = file.at(prefix + p.key() + ".exp_avg_sq");
+    auto s = std::make_unique<torch::optim::AdamWParamState>();
+    s->step(step);
+    s->exp_avg(avg.clone());  // the file's tensors alias a read-only mapping
+    s->exp_avg_sq(avg_sq.clone());
+    state[c10::guts::to_string(p.value().unsafeGetTensorImpl())] = std::move(s);
+  }
+}
+
+void set_learning_rate(torch::optim::AdamW& optimizer, double lr) {
+  for (auto& group : optimizer.param_groups())
+    static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
+}
+
+}  // namespace bd::toyworld

@@ -1,0 +1,34 @@
+#pragma once
+// Training state as named tensors, so checkpoints are plain safetensors files: module
+// weights under a prefix, AdamW moments per parameter, and scalars in the metadata.
+#include <torch/nn/module.h>
+#include <torch/optim/adamw.h>
+
+#include <string>
+#include <vector>
+
+#include "io/tensor_file.h"
+
+namespace bd::toyworld {
+
+// Parameters then buffers, named as the module's state dict ("input_blocks.0.0.weight").
+std::vector<io::NamedTensor> module_tensors(const torch::nn::Module& module,
+                                            const std::string& prefix = "");
+
+// Copies `prefix + name` for every parameter and buffer of `module` from `file`.
+// Throws bd::Error(ModelFiles) listing every missing or mis-shaped key.
+void load_module_tensors(torch::nn::Module& module, const io::TensorFile& file,
+                         const std::string& prefix = "");
+
+// AdamW exp_avg / exp_avg_sq of the parameters of `module` (optimized in named_parameters
+// order), as "<prefix><name>.exp_avg"; the step counts go into the metadata by the caller.
+std::vector<io::NamedTensor> adamw_state_tensors(torch::optim::AdamW& optimizer,
+                                                 const torch::nn::Module& module,
+                                                 const std::string& prefix);
+// Restores them with `step` as each parameter's step count. Missing state is an error.
+void load_adamw_state(torch::optim::AdamW& optimizer, const torch::nn::Module& module,
+                      const io::TensorFile& file, const std::string& prefix, int64_t step);
+
+void set_learning_rate(torch::optim::AdamW& optimizer, double lr);
+
+}  // namespace bd::toyworld

@@ -1,0 +1,91 @@
+#include "toyworld/unet_trainer.h"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "toyworld/checkpoint.h"
+#include "toyworld/diffusion_loss.h"
+#include "toyworld/scene.h"
+
+namespace bd::toyworld {
+
+torch::Tensor scene_batch(std::uint64_t run_seed, std::uint64_t stream, int64_t step, int64_t batch,
+                          int size) {
+  SceneOptions options;
+  options.size = size;
+  auto out = torch::empty({batch, size, size, 3}, torch::kUInt8);
+  for (int64_t i = 0; i < batch; ++i) {
+    const Scene s = generate_scene(
+        training_seed(run_seed, stream, static_cast<std::uint64_t>(step), i), options);
+    std::memcpy(out[i].data_ptr<std::uint8_t>(), s.image.data.data(), s.image.data.size());
+  }
+  return out.permute({0, 3, 1, 2}).to(torch::kFloat32).div(127.5).sub(1.0).contiguous();
+}
+
+UNetTrainer::UNetTrainer(const UNetTrainConfig& config, std::uint64_t seed)
+    : config_(config),
+      seed_(seed),
+      diffusion_(diffusion::GaussianDiffusion::create(config.diffusion)) {
+  const nn::UNetConfig net = nn::unet_config_from_args(config.model);
+  torch::manual_seed(static_cast<std::uint64_t>(mix_seed(seed, 0x0e7)));
+  model_ = nn::UNet(net);
+  ema_ = nn::UNet(net);
+  {
+    torch::NoGradGuard no_grad;
+    auto src = model_->parameters();
+    auto dst = ema_->parameters();
+    for (std::size_t i = 0; i < src.size(); ++i) dst[i].copy_(src[i]);
+  }
+  for (auto& p : ema_->parameters()) p.set_requires_grad(false);
+  ema_->eval();
+  model_->train();
+  optimizer_ = std::make_unique<torch::optim::AdamW>(
+      model_->parameters(), torch::optim::AdamWOptions(config.lr).weight_decay(0.0));
+}
+
+UNetStepStats UNetTrainer::step() {
+  const int size = static_cast<int>(config_.model.image_size);
+  const auto x = scene_batch(seed_, /*stream=*/1, step_, config_.batch, size);
+  torch::manual_seed(mix_seed(seed_, 0x1000000 + static_cast<std::uint64_t>(step_)));
+  const auto t = torch::randint(0, diffusion_.num_timesteps(), {config_.batch}, torch::kInt64);
+  const auto noise = torch::randn_like(x);
+
+  const double warm =
+      std::min(1.0, static_cast<double>(step_ + 1) / std::max<int64_t>(1, config_.warmup_steps));
+  set_learning_rate(*optimizer_, config_.lr * warm);
+  optimizer_->zero_grad();
+  const HybridLoss l = hybrid_loss(model_, diffusion_, x, t, noise);
+  l.loss.backward();
+  optimizer_->step();
+  ++step_;
+
+  // EMA with guided-diffusion's rate, warmed up so that short runs export something sane.
+  const double rate = std::min(config_.ema_rate, (1.0 + step_) / (10.0 + step_));
+  {
+    torch::NoGradGuard no_grad;
+    auto src = model_->parameters();
+    auto dst = ema_->parameters();
+    for (std::size_t i = 0; i < src.size(); ++i) dst[i].mul_(rate).add_(src[i], 1.0 - rate);
+  }
+  return {l.loss.item<double>(), l.mse.mean().item<double>(), l.vb.mean().item<double>()};
+}
+
+std::vector<io::NamedTensor> UNetTrainer::state_tensors() {
+  auto out = module_tensors(*model_, "unet.");
+  auto ema = module_tensors(*ema_, "unet_ema.");
+  auto adam = adamw_state_tensors(*optimizer_, *model_, "unet_adam.");
+  out.insert(out.end(), ema.begin(), ema.end());
+  out.insert(out.end(), adam.begin(), adam.end());
+  return out;
+}
+
+void UNetTrainer::load_state(const io::TensorFile& file, int64_t step) {
+  load_module_tensors(*model_, file, "unet.");
+  load_module_tensors(*ema_, file, "unet_ema.");
+  load_adamw_state(*optimizer_, *model_, file, "unet_adam.", step);
+  step_ = step;
+}
+
+}  // namespace bd::toyworld
