@@ -1,8 +1,11 @@
 // `blendiff-cli models ...`: look inside weight files and model packs.
 #include <cstdio>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "bd/model_pack.h"
+#include "bd/paths.h"
 #include "bd/weights.h"
 #include "commands.h"
 
@@ -52,6 +55,48 @@ int inspect(const std::string& path, bool as_json) {
   return 0;
 }
 
+int verify(const std::string& dir, bool hash) {
+  const ModelPack pack = load_model_pack(dir);
+  int bad = 0;
+  std::printf("%s (%s)\n", pack.dir.c_str(), pack.title.c_str());
+  for (const PackCheck& c : verify_model_pack(pack, hash)) {
+    std::printf("  %-9s %s  %s%s\n", c.role.c_str(), c.ok ? "ok     " : "PROBLEM", c.path.c_str(),
+                c.ok ? "" : ("\n            " + c.problem).c_str());
+    bad += c.ok ? 0 : 1;
+  }
+  if (bad) std::fprintf(stderr, "blendiff-cli: %d file(s) of pack %s need attention\n", bad, pack.name.c_str());
+  else std::printf("pack %s is complete%s\n", pack.name.c_str(), hash ? " (sizes and SHA-256 match)" : "");
+  return bad ? 1 : 0;
+}
+
+int list_packs() {
+  namespace fs = std::filesystem;
+  int found = 0;
+  for (const std::string& root : model_search_dirs()) {
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(root, ec)) {
+      if (!fs::exists(entry.path() / "pack.json", ec)) continue;
+      ++found;
+      try {
+        const ModelPack pack = load_model_pack(entry.path().string());
+        std::uintmax_t bytes = 0;
+        bool complete = true;
+        for (const PackCheck& c : verify_model_pack(pack, /*hash_files=*/false)) {
+          complete &= c.ok;
+          bytes += fs::exists(c.path, ec) ? fs::file_size(c.path, ec) : 0;
+        }
+        std::printf("%-22s %8.1f MB  %-10s %s\n", pack.name.c_str(), bytes / 1e6,
+                    complete ? "ready" : "incomplete", pack.dir.c_str());
+      } catch (const std::exception& e) {
+        std::printf("%-22s %8s     %-10s %s\n", entry.path().filename().c_str(), "-", "invalid", e.what());
+      }
+    }
+  }
+  if (!found) std::printf("no model packs found; searched: %zu folders (set BLENDIFF_MODELS to add one)\n",
+                          model_search_dirs().size());
+  return 0;
+}
+
 }  // namespace
 
 void add_models_commands(CLI::App& app, Command* selected) {
@@ -66,6 +111,17 @@ void add_models_commands(CLI::App& app, Command* selected) {
   inspect_cmd->add_option("FILE", *path, "Weight file")->required();
   inspect_cmd->add_flag("--json", *as_json, "Print JSON instead of a table");
   inspect_cmd->callback([=] { *selected = [=] { return inspect(*path, *as_json); }; });
+
+  auto* verify_cmd = models->add_subcommand(
+      "verify", "Check that a model pack's files exist with the right sizes and SHA-256 sums");
+  auto dir = std::make_shared<std::string>();
+  auto quick = std::make_shared<bool>(false);
+  verify_cmd->add_option("DIR", *dir, "Model pack folder (with pack.json)")->required();
+  verify_cmd->add_flag("--quick", *quick, "Check presence and sizes only, not SHA-256");
+  verify_cmd->callback([=] { *selected = [=] { return verify(*dir, !*quick); }; });
+
+  auto* list_cmd = models->add_subcommand("list", "List the model packs found, their sizes and status");
+  list_cmd->callback([=] { *selected = [] { return list_packs(); }; });
 }
 
 }  // namespace bd::cli
