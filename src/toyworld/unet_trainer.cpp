@@ -34,6 +34,14 @@ UNetTrainer::UNetTrainer(const UNetTrainConfig& config, std::uint64_t seed)
   ema_ = nn::UNet(net);
   {
     torch::NoGradGuard no_grad;
+    // guided_diffusion zero_module: each residual branch (ResBlock out_layers.3, attention
+    // proj_out) and the output conv (out.2) start at zero, so the net starts as identity paths.
+    for (auto& p : model_->named_parameters()) {
+      const std::string& n = p.key();
+      if (n.rfind("out.2.", 0) == 0 || n.find("out_layers.3.") != std::string::npos ||
+          n.find("proj_out.") != std::string::npos)
+        p.value().zero_();
+    }
     auto src = model_->parameters();
     auto dst = ema_->parameters();
     for (std::size_t i = 0; i < src.size(); ++i) dst[i].copy_(src[i]);
