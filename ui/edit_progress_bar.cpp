@@ -13,8 +13,10 @@ EditProgressBar::EditProgressBar(QWidget* parent) : QProgressBar(parent) {
 QString EditProgressBar::formatDuration(double seconds) {
   const long s = std::max(0L, std::lround(seconds));
   if (s >= 3600)
-    return QStringLiteral("%1:%2:%3").arg(s / 3600).arg((s / 60) % 60, 2, 10, QLatin1Char('0')).arg(s % 60, 2, 10,
-                                                                                                   QLatin1Char('0'));
+    return QStringLiteral("%1:%2:%3")
+        .arg(s / 3600)
+        .arg((s / 60) % 60, 2, 10, QLatin1Char('0'))
+        .arg(s % 60, 2, 10, QLatin1Char('0'));
   return QStringLiteral("%1:%2").arg(s / 60).arg(s % 60, 2, 10, QLatin1Char('0'));
 }
 

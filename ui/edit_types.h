@@ -20,7 +20,7 @@ struct StepProgress {
 };
 
 struct CandidateEntry {
-  QImage image;  // full resolution, composited onto the original
+  QImage image;        // full resolution, composited onto the original
   double score = 0.0;  // CLIP distance; lower is better
   quint64 seed = 0;
   int iteration = 0;

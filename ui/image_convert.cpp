@@ -9,15 +9,21 @@ namespace {
 QImage::Format formatFor(int channels, int depth) {
   if (depth == 16) {
     switch (channels) {
-      case 1: return QImage::Format_Grayscale16;
-      case 3: return QImage::Format_RGBX64;  // Qt has no 16-bit RGB without a 4th channel
-      case 4: return QImage::Format_RGBA64;
+      case 1:
+        return QImage::Format_Grayscale16;
+      case 3:
+        return QImage::Format_RGBX64;  // Qt has no 16-bit RGB without a 4th channel
+      case 4:
+        return QImage::Format_RGBA64;
     }
   } else {
     switch (channels) {
-      case 1: return QImage::Format_Grayscale8;
-      case 3: return QImage::Format_RGB888;
-      case 4: return QImage::Format_RGBA8888;
+      case 1:
+        return QImage::Format_Grayscale8;
+      case 3:
+        return QImage::Format_RGB888;
+      case 4:
+        return QImage::Format_RGBA8888;
     }
   }
   return QImage::Format_Invalid;
@@ -30,7 +36,8 @@ QImage toQImage(const bd::Image& image) {
   if (image.empty() || format == QImage::Format_Invalid) return {};
   QImage out(image.width, image.height, format);
   const int bytesPerSample = image.depth / 8;
-  const std::size_t srcLine = static_cast<std::size_t>(image.width) * image.channels * bytesPerSample;
+  const std::size_t srcLine =
+      static_cast<std::size_t>(image.width) * image.channels * bytesPerSample;
   for (int y = 0; y < image.height; ++y) {
     const std::uint8_t* src = image.data.data() + srcLine * y;
     uchar* dst = out.scanLine(y);
@@ -54,12 +61,27 @@ bd::Image fromQImage(const QImage& input) {
   QImage image = input;
   int channels = 0, depth = 8;
   switch (image.format()) {
-    case QImage::Format_Grayscale8: channels = 1; break;
-    case QImage::Format_RGB888: channels = 3; break;
-    case QImage::Format_RGBA8888: channels = 4; break;
-    case QImage::Format_Grayscale16: channels = 1; depth = 16; break;
-    case QImage::Format_RGBX64: channels = 3; depth = 16; break;
-    case QImage::Format_RGBA64: channels = 4; depth = 16; break;
+    case QImage::Format_Grayscale8:
+      channels = 1;
+      break;
+    case QImage::Format_RGB888:
+      channels = 3;
+      break;
+    case QImage::Format_RGBA8888:
+      channels = 4;
+      break;
+    case QImage::Format_Grayscale16:
+      channels = 1;
+      depth = 16;
+      break;
+    case QImage::Format_RGBX64:
+      channels = 3;
+      depth = 16;
+      break;
+    case QImage::Format_RGBA64:
+      channels = 4;
+      depth = 16;
+      break;
     default:
       if (image.hasAlphaChannel()) {
         image = image.convertToFormat(QImage::Format_RGBA8888);
@@ -93,7 +115,9 @@ bd::Image fromQImage(const QImage& input) {
 }
 
 bd::Image maskFromQImage(const QImage& mask) {
-  const QImage gray = mask.format() == QImage::Format_Grayscale8 ? mask : mask.convertToFormat(QImage::Format_Grayscale8);
+  const QImage gray = mask.format() == QImage::Format_Grayscale8
+                          ? mask
+                          : mask.convertToFormat(QImage::Format_Grayscale8);
   return fromQImage(gray);
 }
 

@@ -32,7 +32,9 @@ MaskCanvas::MaskCanvas(QWidget* parent) : QWidget(parent), m_undoStack(new QUndo
 
 MaskCanvas::~MaskCanvas() = default;
 
-void MaskCanvas::setUndoStack(QUndoStack* stack) { m_undoStack = stack ? stack : new QUndoStack(this); }
+void MaskCanvas::setUndoStack(QUndoStack* stack) {
+  m_undoStack = stack ? stack : new QUndoStack(this);
+}
 
 void MaskCanvas::setImage(const QImage& image) {
   m_image = image;
@@ -62,7 +64,8 @@ void MaskCanvas::writeImage(const QImage& image) {
 void MaskCanvas::setMask(const QImage& mask, const QString& undoText) {
   if (m_image.isNull() || mask.isNull()) return;
   QImage m = mask.convertToFormat(QImage::Format_Grayscale8);
-  if (m.size() != m_image.size()) m = m.scaled(m_image.size(), Qt::IgnoreAspectRatio, Qt::FastTransformation);
+  if (m.size() != m_image.size())
+    m = m.scaled(m_image.size(), Qt::IgnoreAspectRatio, Qt::FastTransformation);
   pushMaskSnapshot(undoText, m_mask, m);
 }
 
@@ -117,7 +120,9 @@ void MaskCanvas::setDisplayImage(const QImage& image) {
   update();
 }
 
-QImage MaskCanvas::shownImage() const { return (m_display.isNull() || m_compare) ? m_image : m_display; }
+QImage MaskCanvas::shownImage() const {
+  return (m_display.isNull() || m_compare) ? m_image : m_display;
+}
 
 void MaskCanvas::setCompareOriginal(bool on) {
   if (on == m_compare) return;
@@ -142,7 +147,9 @@ void MaskCanvas::setBrushRadius(double radius) {
   emit brushRadiusChanged(radius);
 }
 
-void MaskCanvas::setBrushHardness(double hardness) { m_brush.hardness = std::clamp(hardness, 0.0, 1.0); }
+void MaskCanvas::setBrushHardness(double hardness) {
+  m_brush.hardness = std::clamp(hardness, 0.0, 1.0);
+}
 
 void MaskCanvas::setOverlayOpacity(double opacity) {
   m_overlayOpacity = std::clamp(opacity, 0.0, 1.0);
@@ -191,7 +198,8 @@ void MaskCanvas::fillRect(const QRect& imageRect, bool erase) {
 
 void MaskCanvas::writeMaskRect(const QRect& rect, const QImage& patch) {
   for (int y = 0; y < rect.height(); ++y)
-    std::copy_n(patch.constScanLine(y), rect.width(), m_mask.scanLine(rect.top() + y) + rect.left());
+    std::copy_n(patch.constScanLine(y), rect.width(),
+                m_mask.scanLine(rect.top() + y) + rect.left());
   updateImageRect(rect);
   emit maskChanged();
 }
@@ -226,7 +234,8 @@ void MaskCanvas::continueStroke(QPointF p) {
   const QRect changed = paintSegment(m_mask, m_strokeLast, p, shape);
   m_strokeLast = p;
   if (changed.isEmpty()) return;
-  m_undoStack->push(new BrushStrokeCommand(this, m_strokeSerial, m_strokeStart, changed, m_strokeErase));
+  m_undoStack->push(
+      new BrushStrokeCommand(this, m_strokeSerial, m_strokeStart, changed, m_strokeErase));
   updateImageRect(changed);
 }
 
@@ -282,9 +291,11 @@ void MaskCanvas::fitToWindow() {
     return;
   }
   const double margin = 8.0;
-  const double z = std::min((width() - 2 * margin) / m_image.width(), (height() - 2 * margin) / m_image.height());
+  const double z = std::min((width() - 2 * margin) / m_image.width(),
+                            (height() - 2 * margin) / m_image.height());
   m_zoom = std::clamp(z, kMinZoom, kMaxZoom);
-  m_offset = QPointF((width() - m_image.width() * m_zoom) / 2.0, (height() - m_image.height() * m_zoom) / 2.0);
+  m_offset = QPointF((width() - m_image.width() * m_zoom) / 2.0,
+                     (height() - m_image.height() * m_zoom) / 2.0);
   invalidateScaledCache();
   update();
   emit zoomChanged(m_zoom);
@@ -335,10 +346,12 @@ void MaskCanvas::paintEvent(QPaintEvent* event) {
   if (m_zoom < 1.0) {
     // Downscaled view: one smooth scaling per zoom level or image change, then plain blits
     // (painting strokes only repaints the overlay).
-    if (m_scaledCache.isNull() || m_scaledCacheZoom != m_zoom || m_scaledCacheKey != shown.cacheKey()) {
+    if (m_scaledCache.isNull() || m_scaledCacheZoom != m_zoom ||
+        m_scaledCacheKey != shown.cacheKey()) {
       const QSize s(std::max(1, int(std::lround(shown.width() * m_zoom))),
                     std::max(1, int(std::lround(shown.height() * m_zoom))));
-      m_scaledCache = QPixmap::fromImage(shown.scaled(s, Qt::IgnoreAspectRatio, Qt::SmoothTransformation));
+      m_scaledCache =
+          QPixmap::fromImage(shown.scaled(s, Qt::IgnoreAspectRatio, Qt::SmoothTransformation));
       m_scaledCacheZoom = m_zoom;
       m_scaledCacheKey = shown.cacheKey();
     }
@@ -346,15 +359,18 @@ void MaskCanvas::paintEvent(QPaintEvent* event) {
                  QRectF(QPointF(0, 0), QSizeF(m_scaledCache.size())));
   } else {
     // Magnified: draw only the visible part, nearest neighbour so pixels stay crisp.
-    const QRectF visible = QRectF(widgetToImage(area.topLeft()), widgetToImage(area.bottomRight() + QPoint(1, 1)))
-                               .intersected(QRectF(shown.rect()));
+    const QRectF visible =
+        QRectF(widgetToImage(area.topLeft()), widgetToImage(area.bottomRight() + QPoint(1, 1)))
+            .intersected(QRectF(shown.rect()));
     const QRect src = visible.toAlignedRect().intersected(shown.rect());
     if (!src.isEmpty())
-      p.drawImage(QRectF(imageToWidget(src.topLeft()), QSizeF(src.width() * m_zoom, src.height() * m_zoom)), shown,
-                  QRectF(src));
+      p.drawImage(
+          QRectF(imageToWidget(src.topLeft()), QSizeF(src.width() * m_zoom, src.height() * m_zoom)),
+          shown, QRectF(src));
   }
 
-  if (m_maskVisible && !m_compare && m_display.isNull() && m_overlayOpacity > 0 && !m_mask.isNull()) {
+  if (m_maskVisible && !m_compare && m_display.isNull() && m_overlayOpacity > 0 &&
+      !m_mask.isNull()) {
     // The mask's bytes viewed as an alpha channel (no copy), scaled into a buffer the
     // size of the repainted area, then tinted.
     const QRect dst = target.toAlignedRect().intersected(area);
@@ -367,11 +383,13 @@ void MaskCanvas::paintEvent(QPaintEvent* event) {
         QPainter tp(&tint);
         tp.translate(-dst.topLeft());
         tp.setRenderHint(QPainter::SmoothPixmapTransform, m_zoom < 1.0);
-        const QRectF srcF = QRectF(widgetToImage(dst.topLeft()), widgetToImage(dst.bottomRight() + QPoint(1, 1)))
-                                .intersected(QRectF(m_mask.rect()));
+        const QRectF srcF =
+            QRectF(widgetToImage(dst.topLeft()), widgetToImage(dst.bottomRight() + QPoint(1, 1)))
+                .intersected(QRectF(m_mask.rect()));
         const QRect src = srcF.toAlignedRect().intersected(m_mask.rect());
-        tp.drawImage(QRectF(imageToWidget(src.topLeft()), QSizeF(src.width() * m_zoom, src.height() * m_zoom)), alpha,
-                     QRectF(src));
+        tp.drawImage(QRectF(imageToWidget(src.topLeft()),
+                            QSizeF(src.width() * m_zoom, src.height() * m_zoom)),
+                     alpha, QRectF(src));
         tp.setCompositionMode(QPainter::CompositionMode_SourceIn);
         tp.fillRect(QRect(dst.topLeft(), dst.size()), m_overlayColor);
       }
@@ -390,7 +408,8 @@ void MaskCanvas::paintEvent(QPaintEvent* event) {
     const double r = m_brush.radius * m_zoom;
     p.setPen(QPen(Qt::black, 1.5));
     p.drawEllipse(m_cursor, r, r);
-    p.setPen(QPen(m_tool == Tool::Eraser ? Qt::white : QColor(255, 255, 255, 220), 1, Qt::DashLine));
+    p.setPen(
+        QPen(m_tool == Tool::Eraser ? Qt::white : QColor(255, 255, 255, 220), 1, Qt::DashLine));
     p.drawEllipse(m_cursor, r, r);
   }
   if (m_compare) {
@@ -415,7 +434,8 @@ void MaskCanvas::mousePressEvent(QMouseEvent* e) {
   }
   if (m_image.isNull() || !m_display.isNull()) return;  // no painting over a result
   if (e->button() != Qt::LeftButton && e->button() != Qt::RightButton) return;
-  const bool erase = m_tool == Tool::Eraser || e->button() == Qt::RightButton || (e->modifiers() & Qt::AltModifier);
+  const bool erase = m_tool == Tool::Eraser || e->button() == Qt::RightButton ||
+                     (e->modifiers() & Qt::AltModifier);
   if (m_tool == Tool::Rectangle) {
     m_rubberBand = true;
     m_rubberErase = erase;
@@ -476,8 +496,12 @@ void MaskCanvas::keyPressEvent(QKeyEvent* e) {
         update();
       }
       return;
-    case Qt::Key_BracketLeft: setBrushRadius(m_brush.radius / 1.2); return;
-    case Qt::Key_BracketRight: setBrushRadius(m_brush.radius * 1.2); return;
+    case Qt::Key_BracketLeft:
+      setBrushRadius(m_brush.radius / 1.2);
+      return;
+    case Qt::Key_BracketRight:
+      setBrushRadius(m_brush.radius * 1.2);
+      return;
     case Qt::Key_Backslash:
       if (!e->isAutoRepeat()) setCompareOriginal(true);
       return;
@@ -488,7 +512,8 @@ void MaskCanvas::keyPressEvent(QKeyEvent* e) {
     case Qt::Key_Minus:
       if (e->modifiers() & Qt::ControlModifier) return zoomOut();
       break;
-    default: break;
+    default:
+      break;
   }
   QWidget::keyPressEvent(e);
 }

@@ -109,7 +109,7 @@ class MaskCanvas : public QWidget {
   QSize sizeHint() const override { return {800, 600}; }
 
  signals:
-  void imageChanged();      // the base image (open, apply, undo of apply)
+  void imageChanged();  // the base image (open, apply, undo of apply)
   void maskChanged();
   void zoomChanged(double zoom);
   void brushRadiusChanged(double radius);

@@ -5,8 +5,8 @@
 
 namespace bd::ui {
 
-BrushStrokeCommand::BrushStrokeCommand(MaskCanvas* canvas, int stroke, const QImage& strokeStart, const QRect& rect,
-                                       bool erase)
+BrushStrokeCommand::BrushStrokeCommand(MaskCanvas* canvas, int stroke, const QImage& strokeStart,
+                                       const QRect& rect, bool erase)
     : QUndoCommand(erase ? QObject::tr("Erase mask") : QObject::tr("Paint mask")),
       m_canvas(canvas),
       m_stroke(stroke),
@@ -42,15 +42,15 @@ void BrushStrokeCommand::redo() {
   if (!m_after.isNull()) m_canvas->writeMaskRect(m_rect, m_after);
 }
 
-MaskSnapshotCommand::MaskSnapshotCommand(MaskCanvas* canvas, const QString& text, const QImage& before,
-                                         const QImage& after)
+MaskSnapshotCommand::MaskSnapshotCommand(MaskCanvas* canvas, const QString& text,
+                                         const QImage& before, const QImage& after)
     : QUndoCommand(text), m_canvas(canvas), m_before(before), m_after(after) {}
 
 void MaskSnapshotCommand::undo() { m_canvas->writeMask(m_before); }
 void MaskSnapshotCommand::redo() { m_canvas->writeMask(m_after); }
 
-ImageSnapshotCommand::ImageSnapshotCommand(MaskCanvas* canvas, const QString& text, const QImage& before,
-                                           const QImage& after)
+ImageSnapshotCommand::ImageSnapshotCommand(MaskCanvas* canvas, const QString& text,
+                                           const QImage& before, const QImage& after)
     : QUndoCommand(text), m_canvas(canvas), m_before(before), m_after(after) {}
 
 void ImageSnapshotCommand::undo() { m_canvas->writeImage(m_before); }

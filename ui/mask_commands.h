@@ -15,7 +15,8 @@ class BrushStrokeCommand : public QUndoCommand {
   // `strokeStart` is the mask as it was when the drag began (implicitly shared, so
   // holding it costs nothing until the live mask detaches); `rect` the area this mouse
   // move changed. The paint itself already happened live, so the first redo() is a no-op.
-  BrushStrokeCommand(MaskCanvas* canvas, int stroke, const QImage& strokeStart, const QRect& rect, bool erase);
+  BrushStrokeCommand(MaskCanvas* canvas, int stroke, const QImage& strokeStart, const QRect& rect,
+                     bool erase);
 
   int id() const override;
   bool mergeWith(const QUndoCommand* other) override;
@@ -37,7 +38,8 @@ class BrushStrokeCommand : public QUndoCommand {
 
 class MaskSnapshotCommand : public QUndoCommand {
  public:
-  MaskSnapshotCommand(MaskCanvas* canvas, const QString& text, const QImage& before, const QImage& after);
+  MaskSnapshotCommand(MaskCanvas* canvas, const QString& text, const QImage& before,
+                      const QImage& after);
   void undo() override;
   void redo() override;
 
@@ -49,7 +51,8 @@ class MaskSnapshotCommand : public QUndoCommand {
 // Replaces the base image (Apply a candidate), keeping the mask so edits can chain.
 class ImageSnapshotCommand : public QUndoCommand {
  public:
-  ImageSnapshotCommand(MaskCanvas* canvas, const QString& text, const QImage& before, const QImage& after);
+  ImageSnapshotCommand(MaskCanvas* canvas, const QString& text, const QImage& before,
+                       const QImage& after);
   void undo() override;
   void redo() override;
 

@@ -9,10 +9,11 @@ namespace bd::ui {
 
 QRect paintSegment(QImage& mask, QPointF from, QPointF to, const BrushShape& brush) {
   const double r = std::max(0.5, brush.radius);
-  const QRect bounds = QRectF(QPointF(std::min(from.x(), to.x()) - r - 1, std::min(from.y(), to.y()) - r - 1),
-                              QPointF(std::max(from.x(), to.x()) + r + 1, std::max(from.y(), to.y()) + r + 1))
-                           .toAlignedRect()
-                           .intersected(mask.rect());
+  const QRect bounds =
+      QRectF(QPointF(std::min(from.x(), to.x()) - r - 1, std::min(from.y(), to.y()) - r - 1),
+             QPointF(std::max(from.x(), to.x()) + r + 1, std::max(from.y(), to.y()) + r + 1))
+          .toAlignedRect()
+          .intersected(mask.rect());
   if (bounds.isEmpty()) return {};
   const double edge = std::max((1.0 - std::clamp(brush.hardness, 0.0, 1.0)) * r, 1.0);
   const double dx = to.x() - from.x(), dy = to.y() - from.y();
@@ -31,8 +32,10 @@ QRect paintSegment(QImage& mask, QPointF from, QPointF to, const BrushShape& bru
       if (d2 >= r * r) continue;
       const double s = std::clamp((r - std::sqrt(d2)) / edge, 0.0, 1.0);
       const int a = static_cast<int>(std::lround(255.0 * s * s * (3.0 - 2.0 * s)));
-      if (brush.erase) row[x] = static_cast<uchar>(std::min<int>(row[x], 255 - a));
-      else row[x] = static_cast<uchar>(std::max<int>(row[x], a));
+      if (brush.erase)
+        row[x] = static_cast<uchar>(std::min<int>(row[x], 255 - a));
+      else
+        row[x] = static_cast<uchar>(std::max<int>(row[x], a));
     }
   }
   return bounds;
@@ -49,7 +52,8 @@ namespace {
 
 // Felzenszwalb & Huttenlocher's 1-D squared distance transform of f (0 at seeds, +inf
 // elsewhere), in place.
-void distance1d(std::vector<double>& f, std::vector<double>& d, std::vector<int>& v, std::vector<double>& z) {
+void distance1d(std::vector<double>& f, std::vector<double>& d, std::vector<int>& v,
+                std::vector<double>& z) {
   const int n = static_cast<int>(f.size());
   const double inf = std::numeric_limits<double>::infinity();
   int k = 0;
@@ -93,7 +97,8 @@ std::vector<double> squaredDistance(const QImage& mask, Seed seed) {
   std::vector<double> dist(static_cast<std::size_t>(w) * h);
   for (int y = 0; y < h; ++y) {
     const uchar* row = mask.constScanLine(y);
-    for (int x = 0; x < w; ++x) dist[static_cast<std::size_t>(y) * w + x] = seed(row[x]) ? 0.0 : inf;
+    for (int x = 0; x < w; ++x)
+      dist[static_cast<std::size_t>(y) * w + x] = seed(row[x]) ? 0.0 : inf;
   }
   const int n = std::max(w, h);
   std::vector<double> f, d(n), z(n + 1);
@@ -107,7 +112,8 @@ std::vector<double> squaredDistance(const QImage& mask, Seed seed) {
     for (int y = 0; y < h; ++y) dist[static_cast<std::size_t>(y) * w + x] = f[y];
   }
   for (int y = 0; y < h; ++y) {
-    f.assign(dist.begin() + static_cast<std::ptrdiff_t>(y) * w, dist.begin() + static_cast<std::ptrdiff_t>(y + 1) * w);
+    f.assign(dist.begin() + static_cast<std::ptrdiff_t>(y) * w,
+             dist.begin() + static_cast<std::ptrdiff_t>(y + 1) * w);
     d.assign(w, 0.0);
     distance1d(f, d, v, z);
     std::copy(f.begin(), f.end(), dist.begin() + static_cast<std::ptrdiff_t>(y) * w);
@@ -125,7 +131,8 @@ void growMask(QImage& mask, int px) {
     const auto dist = squaredDistance(mask, [](uchar v) { return v >= 128; });
     for (int y = 0; y < h; ++y) {
       uchar* row = mask.scanLine(y);
-      for (int x = 0; x < w; ++x) row[x] = dist[static_cast<std::size_t>(y) * w + x] <= r2 ? 255 : 0;
+      for (int x = 0; x < w; ++x)
+        row[x] = dist[static_cast<std::size_t>(y) * w + x] <= r2 ? 255 : 0;
     }
   } else if (px < 0) {
     const auto dist = squaredDistance(mask, [](uchar v) { return v < 128; });

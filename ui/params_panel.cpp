@@ -25,7 +25,8 @@ QSpinBox* spin(QWidget* parent, int lo, int hi, const QString& tip, const QStrin
   return s;
 }
 
-QDoubleSpinBox* dspin(QWidget* parent, double lo, double hi, double step, int decimals, const QString& tip) {
+QDoubleSpinBox* dspin(QWidget* parent, double lo, double hi, double step, int decimals,
+                      const QString& tip) {
   auto* s = new QDoubleSpinBox(parent);
   s->setRange(lo, hi);
   s->setSingleStep(step);
@@ -50,18 +51,21 @@ ParamsPanel::ParamsPanel(QWidget* parent) : QWidget(parent) {
   auto* form = new QFormLayout(this);
   form->setFieldGrowthPolicy(QFormLayout::AllNonFixedFieldsGrow);
 
-  m_steps = spin(this, 2, 1000, tr("Diffusion steps after respacing (timestep_respacing). More steps: slower, "
-                                   "often cleaner."));
-  m_skip = spin(this, 0, 999, tr("Steps skipped at the start (skip_timesteps): the edit strength. Fewer skipped "
-                                 "steps change the region more; more keep more of the original."));
+  m_steps = spin(this, 2, 1000,
+                 tr("Diffusion steps after respacing (timestep_respacing). More steps: slower, "
+                    "often cleaner."));
+  m_skip = spin(this, 0, 999,
+                tr("Steps skipped at the start (skip_timesteps): the edit strength. Fewer skipped "
+                   "steps change the region more; more keep more of the original."));
   m_strength = new QLabel(this);
   auto* skipRow = new QHBoxLayout;
   skipRow->addWidget(m_skip, 1);
   skipRow->addWidget(m_strength);
   m_sampler = new QComboBox(this);
   m_sampler->addItems({QStringLiteral("DDPM"), QStringLiteral("DDIM")});
-  m_sampler->setToolTip(tr("DDPM: the paper's stochastic sampler. DDIM: deterministic steps; "
-                           "use it with fewer steps."));
+  m_sampler->setToolTip(
+      tr("DDPM: the paper's stochastic sampler. DDIM: deterministic steps; "
+         "use it with fewer steps."));
   m_batch = spin(this, 1, 64, tr("Candidates made together in one batch (memory grows with it)"));
   m_iterations = spin(this, 1, 100, tr("Batches run one after another"));
   m_candidates = new QLabel(this);
@@ -72,25 +76,34 @@ ParamsPanel::ParamsPanel(QWidget* parent) : QWidget(parent) {
   countRow->addWidget(m_candidates);
 
   m_randomSeed = new QCheckBox(tr("Random"), this);
-  m_randomSeed->setToolTip(tr("Draw a new seed for every run. Off: the fixed seed reproduces the same candidates."));
-  m_seed = spin(this, 0, std::numeric_limits<int>::max(), tr("Seed of the first candidate; candidate k uses seed + k, "
-                                                             "so each is reproducible alone."));
+  m_randomSeed->setToolTip(
+      tr("Draw a new seed for every run. Off: the fixed seed reproduces the same candidates."));
+  m_seed = spin(this, 0, std::numeric_limits<int>::max(),
+                tr("Seed of the first candidate; candidate k uses seed + k, "
+                   "so each is reproducible alone."));
   auto* seedRow = new QHBoxLayout;
   seedRow->addWidget(m_seed, 1);
   seedRow->addWidget(m_randomSeed);
 
-  m_augNum = spin(this, 1, 64, tr("Views of the region CLIP sees per candidate and step (aug_num); the first is "
-                                  "plain, the others randomly cropped and flipped."));
+  m_augNum = spin(this, 1, 64,
+                  tr("Views of the region CLIP sees per candidate and step (aug_num); the first is "
+                     "plain, the others randomly cropped and flipped."));
   m_randomAug = new QCheckBox(tr("Random augmentations"), this);
-  m_randomAug->setToolTip(tr("Off: every view is the plain region (weaker against adversarial patterns)"));
-  m_clipLambda = dspin(this, 0, 100000, 50, 1, tr("Weight of the CLIP text guidance (clip_guidance_lambda). Too high "
-                                                  "floods the mask with saturated patches."));
-  m_rangeLambda = dspin(this, 0, 100000, 10, 1, tr("Weight of the loss keeping pixel values in range (range_lambda)"));
-  m_padding = dspin(this, 0, 4, 0.05, 2, tr("Context around the mask, as a fraction of the mask's box, cropped and "
-                                            "resized to the model's size"));
+  m_randomAug->setToolTip(
+      tr("Off: every view is the plain region (weaker against adversarial patterns)"));
+  m_clipLambda = dspin(this, 0, 100000, 50, 1,
+                       tr("Weight of the CLIP text guidance (clip_guidance_lambda). Too high "
+                          "floods the mask with saturated patches."));
+  m_rangeLambda = dspin(this, 0, 100000, 10, 1,
+                        tr("Weight of the loss keeping pixel values in range (range_lambda)"));
+  m_padding = dspin(this, 0, 4, 0.05, 2,
+                    tr("Context around the mask, as a fraction of the mask's box, cropped and "
+                       "resized to the model's size"));
   m_grow = spin(this, 0, 512, tr("Grow the mask by this many pixels before editing"), tr(" px"));
-  m_feather = spin(this, 0, 256, tr("Soft edge when pasting the result onto the original"), tr(" px"));
-  m_previewEvery = spin(this, 0, 100, tr("Show the predicted result every N steps (0: no preview)"));
+  m_feather =
+      spin(this, 0, 256, tr("Soft edge when pasting the result onto the original"), tr(" px"));
+  m_previewEvery =
+      spin(this, 0, 100, tr("Show the predicted result every N steps (0: no preview)"));
 
   auto* reset = new QPushButton(tr("Reset to the pack's defaults"), this);
   reset->setToolTip(tr("Restore the values the model pack recommends"));
@@ -111,7 +124,8 @@ ParamsPanel::ParamsPanel(QWidget* parent) : QWidget(parent) {
   form->addRow(reset);
 
   connect(reset, &QPushButton::clicked, this, &ParamsPanel::resetToDefaults);
-  for (QSpinBox* s : {m_steps, m_skip, m_batch, m_iterations, m_seed, m_augNum, m_grow, m_feather, m_previewEvery})
+  for (QSpinBox* s : {m_steps, m_skip, m_batch, m_iterations, m_seed, m_augNum, m_grow, m_feather,
+                      m_previewEvery})
     connect(s, &QSpinBox::valueChanged, this, [this] {
       updateDerived();
       emit paramsChanged();
@@ -121,7 +135,8 @@ ParamsPanel::ParamsPanel(QWidget* parent) : QWidget(parent) {
     connect(s, &QDoubleSpinBox::valueChanged, this, &ParamsPanel::paramsChanged);
   for (QCheckBox* c : {m_randomSeed, m_randomAug})
     connect(c, &QCheckBox::toggled, this, &ParamsPanel::paramsChanged);
-  connect(m_randomSeed, &QCheckBox::toggled, m_seed, [this](bool random) { m_seed->setEnabled(!random); });
+  connect(m_randomSeed, &QCheckBox::toggled, m_seed,
+          [this](bool random) { m_seed->setEnabled(!random); });
   connect(m_sampler, &QComboBox::currentIndexChanged, this, &ParamsPanel::paramsChanged);
 
   m_randomSeed->setChecked(false);
@@ -132,8 +147,9 @@ ParamsPanel::ParamsPanel(QWidget* parent) : QWidget(parent) {
 bd::EditParams ParamsPanel::params() const {
   bd::EditParams p = m_defaults;  // fields the panel does not show keep the pack's values
   p.ddim = m_sampler->currentIndex() == 1;
-  p.timestep_respacing = !m_customRespacing.empty() ? m_customRespacing
-                                                    : (p.ddim ? "ddim" : "") + std::to_string(m_steps->value());
+  p.timestep_respacing = !m_customRespacing.empty()
+                             ? m_customRespacing
+                             : (p.ddim ? "ddim" : "") + std::to_string(m_steps->value());
   p.skip_timesteps = m_skip->value();
   p.batch_size = m_batch->value();
   p.iterations = m_iterations->value();
@@ -151,12 +167,12 @@ bd::EditParams ParamsPanel::params() const {
 
 void ParamsPanel::setParams(const bd::EditParams& p) {
   {
-    const QSignalBlocker blockers[] = {QSignalBlocker(m_steps), QSignalBlocker(m_skip), QSignalBlocker(m_sampler),
-                                       QSignalBlocker(m_batch), QSignalBlocker(m_iterations), QSignalBlocker(m_seed),
-                                       QSignalBlocker(m_augNum), QSignalBlocker(m_randomAug),
-                                       QSignalBlocker(m_clipLambda), QSignalBlocker(m_rangeLambda),
-                                       QSignalBlocker(m_padding), QSignalBlocker(m_grow), QSignalBlocker(m_feather),
-                                       QSignalBlocker(m_previewEvery)};
+    const QSignalBlocker blockers[] = {
+        QSignalBlocker(m_steps),       QSignalBlocker(m_skip),        QSignalBlocker(m_sampler),
+        QSignalBlocker(m_batch),       QSignalBlocker(m_iterations),  QSignalBlocker(m_seed),
+        QSignalBlocker(m_augNum),      QSignalBlocker(m_randomAug),   QSignalBlocker(m_clipLambda),
+        QSignalBlocker(m_rangeLambda), QSignalBlocker(m_padding),     QSignalBlocker(m_grow),
+        QSignalBlocker(m_feather),     QSignalBlocker(m_previewEvery)};
     bool ddim = p.ddim;
     const int steps = respacingSteps(p.timestep_respacing, &ddim);
     m_customRespacing = steps < 0 ? p.timestep_respacing : std::string();
@@ -166,7 +182,8 @@ void ParamsPanel::setParams(const bd::EditParams& p) {
     m_skip->setValue(p.skip_timesteps);
     m_batch->setValue(p.batch_size);
     m_iterations->setValue(p.iterations);
-    m_seed->setValue(static_cast<int>(std::min<std::uint64_t>(p.seed, std::numeric_limits<int>::max())));
+    m_seed->setValue(
+        static_cast<int>(std::min<std::uint64_t>(p.seed, std::numeric_limits<int>::max())));
     m_augNum->setValue(p.aug_num);
     m_randomAug->setChecked(p.random_augmentations);
     m_clipLambda->setValue(p.clip_lambda);

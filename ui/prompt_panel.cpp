@@ -17,10 +17,12 @@ constexpr int kHistoryMax = 50;
 PromptPanel::PromptPanel(QWidget* parent) : QWidget(parent) {
   m_edit = new QLineEdit(this);
   m_edit->setObjectName("promptEdit");
-  m_edit->setPlaceholderText(tr("Describe what the masked region should become, e.g. \"a red ball\""));
+  m_edit->setPlaceholderText(
+      tr("Describe what the masked region should become, e.g. \"a red ball\""));
   m_edit->setClearButtonEnabled(true);
-  m_edit->setToolTip(tr("The text CLIP guides the masked region towards. Up/Down recall earlier prompts.\n"
-                        "Empty: plain blended inpainting without text guidance."));
+  m_edit->setToolTip(
+      tr("The text CLIP guides the masked region towards. Up/Down recall earlier prompts.\n"
+         "Empty: plain blended inpainting without text guidance."));
   m_edit->installEventFilter(this);
 
   m_historyButton = new QToolButton(this);
@@ -44,7 +46,8 @@ PromptPanel::PromptPanel(QWidget* parent) : QWidget(parent) {
   connect(m_edit, &QLineEdit::returnPressed, this, [this] {
     if (!m_running) triggerGenerate();
   });
-  for (const QKeySequence& key : {QKeySequence(Qt::CTRL | Qt::Key_Return), QKeySequence(Qt::CTRL | Qt::Key_Enter)}) {
+  for (const QKeySequence& key :
+       {QKeySequence(Qt::CTRL | Qt::Key_Return), QKeySequence(Qt::CTRL | Qt::Key_Enter)}) {
     auto* sc = new QShortcut(key, this);
     sc->setContext(Qt::WindowShortcut);
     connect(sc, &QShortcut::activated, this, [this] {
@@ -86,8 +89,10 @@ void PromptPanel::rebuildHistoryMenu() {
 void PromptPanel::setRunning(bool running) {
   m_running = running;
   m_button->setText(running ? tr("Cancel") : tr("Generate"));
-  m_button->setToolTip(running ? tr("Stop the edit (Esc). The image stays as it was.")
-                               : (m_enabled ? tr("Generate candidates for the masked region (Ctrl+Enter)") : m_whyNot));
+  m_button->setToolTip(
+      running
+          ? tr("Stop the edit (Esc). The image stays as it was.")
+          : (m_enabled ? tr("Generate candidates for the masked region (Ctrl+Enter)") : m_whyNot));
   m_button->setEnabled(running || m_enabled);
 }
 

@@ -1,0 +1,147 @@
+#include "demo_script.h"
+
+#include <QApplication>
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QLinearGradient>
+#include <QPainter>
+#include <QTextStream>
+#include <QTimer>
+#include <cmath>
+#include <cstdio>
+
+#include "bd/paths.h"
+#include "candidate_gallery.h"
+#include "edit_controller.h"
+#include "main_window.h"
+#include "mask_canvas.h"
+#include "prompt_panel.h"
+
+namespace bd::gui {
+
+namespace {
+
+// A small scene in ToyWorld's spirit (sky, ground, a ball) for trees without samples.
+QImage syntheticScene() {
+  QImage img(384, 288, QImage::Format_RGB888);
+  QPainter p(&img);
+  QLinearGradient sky(0, 0, 0, 190);
+  sky.setColorAt(0, QColor(120, 170, 235));
+  sky.setColorAt(1, QColor(200, 225, 250));
+  p.fillRect(0, 0, 384, 190, sky);
+  p.fillRect(0, 190, 384, 98, QColor(90, 160, 70));
+  p.setRenderHint(QPainter::Antialiasing);
+  p.setPen(Qt::NoPen);
+  p.setBrush(QColor(250, 220, 60));
+  p.drawEllipse(QPointF(320, 55), 26, 26);
+  p.setBrush(QColor(60, 90, 200));
+  p.drawEllipse(QPointF(170, 200), 42, 42);
+  p.setBrush(QColor(140, 100, 60));
+  p.drawRect(40, 150, 50, 80);
+  return img;
+}
+
+}  // namespace
+
+DemoScript::DemoScript(MainWindow* window, QString outDir, QString prompt, QObject* parent)
+    : QObject(parent), m_window(window), m_outDir(std::move(outDir)), m_prompt(std::move(prompt)) {}
+
+void DemoScript::start() {
+  m_clock.start();
+  QDir().mkpath(m_outDir);
+  m_window->setAskBeforeQuit(false);
+  QTimer::singleShot(570'000, this, [this] { finish(1, QStringLiteral("timed out")); });
+  EditController* c = m_window->controller();
+  connect(c, &EditController::errorOccurred, this,
+          [this](const QString& title, const QString&, const QString& msg) {
+            grab(QStringLiteral("error"));
+            finish(2, title + ": " + msg);
+          });
+  connect(c, &EditController::packFailed, this,
+          [this](const QString& dir, const QString&, const QString& msg) {
+            grab(QStringLiteral("no_pack"));
+            finish(3, "pack " + dir + ": " + msg);
+          });
+  connect(c, &EditController::previewShown, this, [this](int step) {
+    if (m_grabbedGenerating || step < 2) return;
+    m_grabbedGenerating = true;
+    grab(QStringLiteral("generating"));
+  });
+  connect(c, &EditController::progress, this, [this](const bd::ui::StepProgress& p) {
+    // Without previews, grab mid-run from the progress alone.
+    if (!m_grabbedGenerating && p.step * 2 >= p.total && p.total > 2) {
+      m_grabbedGenerating = true;
+      grab(QStringLiteral("generating"));
+    }
+  });
+  connect(c, &EditController::editFinished, this, [this](int count) {
+    QTimer::singleShot(300, this, [this, count] {
+      grab(QStringLiteral("gallery"));
+      finish(count > 0 ? 0 : 4, QStringLiteral("%1 candidates").arg(count));
+    });
+  });
+  QTimer::singleShot(400, this, [this] {
+    grab(QStringLiteral("empty"));
+    openScene();
+  });
+}
+
+void DemoScript::openScene() {
+  if (!m_window->openSample()) {
+    const QString path = QDir(m_outDir).filePath(QStringLiteral("scene.png"));
+    syntheticScene().save(path);
+    m_window->openImage(path);
+  }
+  QTimer::singleShot(300, this, [this] { paintMask(); });
+}
+
+void DemoScript::paintMask() {
+  bd::ui::MaskCanvas* canvas = m_window->canvas();
+  const QSize s = canvas->image().size();
+  // A filled disc around the middle of the lower half, painted as a spiral drag.
+  const QPointF centre(s.width() * 0.44, s.height() * 0.69);
+  const double r = std::min(s.width(), s.height()) * 0.17;
+  canvas->setBrushRadius(r * 0.35);
+  QVector<QPointF> points;
+  for (int i = 0; i <= 120; ++i) {
+    const double t = i / 120.0;
+    const double a = t * 6 * M_PI;
+    points << centre + QPointF(std::cos(a), std::sin(a)) * (r * 0.75 * t);
+  }
+  canvas->paintStroke(points);
+  QTimer::singleShot(300, this, [this] {
+    grab(QStringLiteral("with_mask"));
+    generate();
+  });
+}
+
+void DemoScript::generate() {
+  EditController* c = m_window->controller();
+  if (!c->isPackReady()) {
+    if (m_clock.elapsed() > 120'000)
+      return finish(3, QStringLiteral("the model pack did not load"));
+    QTimer::singleShot(200, this, [this] { generate(); });
+    return;
+  }
+  m_window->promptPanel()->setPrompt(m_prompt);
+  m_window->promptPanel()->triggerGenerate();
+  m_generated = true;
+}
+
+void DemoScript::grab(const QString& name) {
+  QApplication::processEvents();
+  const QString path = QDir(m_outDir).filePath(name + QStringLiteral(".png"));
+  const bool ok = m_window->grab().save(path);
+  std::printf("screenshot %s %s (%.1f s)\n", qPrintable(path), ok ? "saved" : "FAILED",
+              m_clock.elapsed() / 1000.0);
+  std::fflush(stdout);
+}
+
+void DemoScript::finish(int code, const QString& why) {
+  std::printf("demo %s: %s\n", code == 0 ? "done" : "failed", qPrintable(why));
+  std::fflush(stdout);
+  QApplication::exit(code);
+}
+
+}  // namespace bd::gui

@@ -1,0 +1,276 @@
+#include "edit_controller.h"
+
+#include <QDir>
+#include <QFileInfo>
+
+#include "bd/error.h"
+#include "bd/image.h"
+#include "candidate_model.h"
+#include "edit_worker.h"
+#include "image_convert.h"
+#include "mask_canvas.h"
+#include "mask_ops.h"
+
+namespace bd::gui {
+
+EditController::EditController(bd::ui::MaskCanvas* canvas, bd::ui::CandidateModel* candidates,
+                               QObject* parent, const QString& device, int threads)
+    : QObject(parent),
+      m_canvas(canvas),
+      m_candidates(candidates),
+      m_worker(new EditWorker(device, threads)) {
+  qRegisterMetaType<bd::ui::StepProgress>();
+  qRegisterMetaType<bd::ui::CandidateEntry>();
+  qRegisterMetaType<bd::ui::PackInfo>();
+  m_thread.setObjectName(QStringLiteral("EditWorker"));
+  m_worker->moveToThread(&m_thread);
+  connect(&m_thread, &QThread::finished, m_worker, &QObject::deleteLater);
+
+  connect(m_worker, &EditWorker::packLoading, this,
+          [this](const QString& dir) { emit packLoading(dir); });
+  connect(m_worker, &EditWorker::packLoaded, this, [this](const bd::ui::PackInfo& info) {
+    m_packLoading = false;
+    m_packReady = true;
+    m_pack = info;
+    emit packReady(info);
+  });
+  connect(m_worker, &EditWorker::packFailed, this,
+          [this](const QString& dir, const QString& kind, const QString& msg) {
+            m_packLoading = false;
+            m_packReady = false;
+            emit packFailed(dir, kind, msg);
+          });
+  connect(m_worker, &EditWorker::stepProgress, this, [this](const bd::ui::StepProgress& p) {
+    if (p.jobId == m_jobId && m_busy) emit progress(p);
+  });
+  connect(m_worker, &EditWorker::previewReady, this, &EditController::onPreview);
+  connect(m_worker, &EditWorker::candidateReady, this,
+          [this](quint64 jobId, const bd::ui::CandidateEntry& c) {
+            if (jobId != m_jobId) return;
+            const int row = m_candidates->addCandidate(c);
+            if (m_shownRow >= row) ++m_shownRow;
+            emit candidateAdded(row);
+          });
+  connect(m_worker, &EditWorker::editFinished, this,
+          [this](quint64 jobId, const QStringList& warnings) {
+            if (jobId != m_jobId) return;
+            setBusy(false);
+            if (m_shownRow < 0 && m_canvas) m_canvas->clearDisplayImage();
+            emit editFinished(m_candidates->count(), warnings);
+          });
+  connect(m_worker, &EditWorker::editCancelled, this, [this](quint64 jobId) {
+    if (jobId != m_jobId) return;
+    setBusy(false);
+    if (m_shownRow < 0 && m_canvas) m_canvas->clearDisplayImage();
+    emit editCancelled();
+  });
+  connect(m_worker, &EditWorker::editFailed, this,
+          [this](quint64 jobId, const QString& kind, const QString& msg) {
+            if (jobId != m_jobId) return;
+            setBusy(false);
+            if (m_shownRow < 0 && m_canvas) m_canvas->clearDisplayImage();
+            emit errorOccurred(tr("The edit failed"), kind, msg);
+          });
+  m_thread.start();
+}
+
+EditController::~EditController() {
+  if (m_cancel) m_cancel->store(true);  // the engine stops within one step
+  m_thread.requestInterruption();
+  m_thread.quit();
+  m_thread.wait();
+}
+
+void EditController::loadPack(const QString& dir) {
+  m_packLoading = true;
+  m_packReady = false;
+  QMetaObject::invokeMethod(
+      m_worker, [w = m_worker, dir] { w->loadPack(dir); }, Qt::QueuedConnection);
+}
+
+bool EditController::openImage(const QString& path) {
+  try {
+    const bd::Image image = bd::load_image(QDir::toNativeSeparators(path).toStdString());
+    const QImage q = bd::ui::toQImage(image);
+    if (q.isNull())
+      throw bd::Error(bd::ErrorKind::InvalidInput,
+                      path.toStdString() + ": unsupported pixel layout");
+    setImage(q, QFileInfo(path).absoluteFilePath());
+    emit documentOpened(path);
+    return true;
+  } catch (const std::exception& e) {
+    const auto* be = dynamic_cast<const bd::Error*>(&e);
+    emit errorOccurred(tr("Cannot open the image"),
+                       be ? errorKindName(be->kind()) : QStringLiteral("InvalidInput"),
+                       QString::fromStdString(e.what()));
+    return false;
+  }
+}
+
+void EditController::setImage(const QImage& image, const QString& sourcePath) {
+  cancel();
+  m_candidates->clear();
+  m_shownRow = -1;
+  m_sourcePath = sourcePath;
+  m_canvas->setImage(image);
+  m_savedImageKey = m_canvas->image().cacheKey();
+}
+
+bool EditController::hasUnsavedChanges() const {
+  return m_canvas && m_canvas->hasImage() && m_canvas->image().cacheKey() != m_savedImageKey;
+}
+
+bool EditController::generate(const QString& prompt, const bd::EditParams& params) {
+  if (m_busy) return false;
+  if (!m_packReady) {
+    emit errorOccurred(tr("No model pack"), QStringLiteral("ModelFiles"),
+                       m_packLoading
+                           ? tr("The model pack is still loading; try again in a moment.")
+                           : tr("Choose a model pack folder (File › Model pack…) first."));
+    return false;
+  }
+  if (!m_canvas->hasImage()) {
+    emit errorOccurred(tr("No image"), QStringLiteral("InvalidInput"), tr("Open an image first."));
+    return false;
+  }
+  if (bd::ui::maskIsEmpty(m_canvas->mask())) {
+    emit errorOccurred(
+        tr("Empty mask"), QStringLiteral("InvalidInput"),
+        tr("Paint the region to change first (brush: left button; eraser: right button)."));
+    return false;
+  }
+  EditJob job;
+  job.id = ++m_jobId;
+  job.image = m_canvas->image();
+  job.mask = m_canvas->mask();
+  job.prompt = prompt;
+  job.params = params;
+  job.cancel = m_cancel = std::make_shared<std::atomic<bool>>(false);
+  m_lastPrompt = prompt;
+  m_lastParams = params;
+  m_previewStep = -1;
+  m_candidates->clear();
+  m_shownRow = -1;
+  m_canvas->clearDisplayImage();
+  setBusy(true);
+  QMetaObject::invokeMethod(
+      m_worker, [w = m_worker, job] { w->runEdit(job); }, Qt::QueuedConnection);
+  return true;
+}
+
+void EditController::cancel() {
+  if (m_cancel) m_cancel->store(true);
+}
+
+void EditController::setBusy(bool busy) {
+  if (busy == m_busy) return;
+  m_busy = busy;
+  emit busyChanged(busy);
+}
+
+void EditController::onPreview(quint64 jobId, int step, const QImage& image) {
+  m_worker->previewConsumed();
+  // Only the newest preview of the running job matters; older ones are dropped.
+  if (jobId != m_jobId || !m_busy || step <= m_previewStep) return;
+  m_previewStep = step;
+  if (m_shownRow < 0) m_canvas->setDisplayImage(image);
+  emit previewShown(step);
+}
+
+void EditController::showCandidate(int row) {
+  if (row < 0 || row >= m_candidates->count()) {
+    m_shownRow = -1;
+    m_canvas->clearDisplayImage();
+    return;
+  }
+  m_shownRow = row;
+  m_canvas->setDisplayImage(m_candidates->candidate(row).image);
+}
+
+void EditController::applyCandidate(int row) {
+  if (row < 0 || row >= m_candidates->count() || m_busy) return;
+  const bd::ui::CandidateEntry c = m_candidates->candidate(row);
+  m_canvas->replaceImage(c.image, tr("Apply candidate (seed %1)").arg(c.seed));
+  m_shownRow = -1;
+  m_canvas->clearDisplayImage();
+}
+
+bool EditController::rerunWithSeed(int row) {
+  if (row < 0 || row >= m_candidates->count()) return false;
+  bd::EditParams p = m_lastParams;
+  p.seed = m_candidates->candidate(row).seed;
+  p.batch_size = 1;
+  p.iterations = 1;
+  return generate(m_lastPrompt, p);
+}
+
+void EditController::discardCandidate(int row) {
+  if (row < 0 || row >= m_candidates->count()) return;
+  if (row == m_shownRow)
+    showCandidate(-1);
+  else if (row < m_shownRow)
+    --m_shownRow;
+  m_candidates->removeCandidate(row);
+}
+
+bool EditController::isSourcePath(const QString& path) const {
+  return !m_sourcePath.isEmpty() &&
+         QFileInfo(path).absoluteFilePath() == QFileInfo(m_sourcePath).absoluteFilePath();
+}
+
+bool EditController::exportShown(const QString& path, bool overwriteSource) {
+  if (!m_canvas->hasImage()) return false;
+  if (isSourcePath(path) && !overwriteSource) {
+    emit errorOccurred(tr("Export refused"), QStringLiteral("InvalidInput"),
+                       tr("%1 is the image this document was opened from.").arg(path));
+    return false;
+  }
+  const bool candidateShown = m_shownRow >= 0 && m_shownRow < m_candidates->count();
+  const QImage image =
+      candidateShown ? m_candidates->candidate(m_shownRow).image : m_canvas->image();
+  std::map<std::string, std::string> text;
+  if (candidateShown)
+    text["parameters"] = m_candidates->candidate(m_shownRow).parameters.toStdString();
+  else if (!m_lastPrompt.isEmpty() && hasUnsavedChanges())
+    text["parameters"] =
+        m_lastPrompt.toStdString() + "\n(applied edit; see the candidate's export for all values)";
+  try {
+    bd::save_image(path.toStdString(), bd::ui::fromQImage(image), text);
+  } catch (const std::exception& e) {
+    emit errorOccurred(tr("Export failed"), QStringLiteral("InvalidInput"),
+                       QString::fromStdString(e.what()));
+    return false;
+  }
+  if (!candidateShown) m_savedImageKey = m_canvas->image().cacheKey();
+  return true;
+}
+
+int EditController::exportAllCandidates(const QString& dir) {
+  if (!QDir().mkpath(dir)) {
+    emit errorOccurred(tr("Export failed"), QStringLiteral("InvalidInput"),
+                       tr("Cannot create %1").arg(dir));
+    return -1;
+  }
+  const QString stem =
+      m_sourcePath.isEmpty() ? QStringLiteral("edit") : QFileInfo(m_sourcePath).completeBaseName();
+  int written = 0;
+  for (int row = 0; row < m_candidates->count(); ++row) {
+    const bd::ui::CandidateEntry& c = m_candidates->candidate(row);
+    const QString path = QDir(dir).filePath(QStringLiteral("%1_rank%2_seed%3.png")
+                                                .arg(stem)
+                                                .arg(row + 1, 2, 10, QLatin1Char('0'))
+                                                .arg(c.seed));
+    try {
+      bd::save_image(path.toStdString(), bd::ui::fromQImage(c.image),
+                     {{"parameters", c.parameters.toStdString()}});
+      ++written;
+    } catch (const std::exception& e) {
+      emit errorOccurred(tr("Export failed"), QStringLiteral("InvalidInput"),
+                         QString::fromStdString(e.what()));
+      return -1;
+    }
+  }
+  return written;
+}
+
+}  // namespace bd::gui

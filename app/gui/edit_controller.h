@@ -1,0 +1,106 @@
+#pragma once
+// The GUI-thread side of editing: owns the worker thread, turns the canvas (image +
+// mask) and the panels' values into requests, feeds results into the candidate model
+// and the canvas, and keeps the document rules: a preview or a candidate is only shown
+// until "Apply" makes it the base image (one undo step); cancel leaves the document as
+// it was; export never overwrites the source silently.
+#include <QImage>
+#include <QObject>
+#include <QPointer>
+#include <QThread>
+#include <atomic>
+#include <memory>
+
+#include "bd/edit_params.h"
+#include "edit_types.h"
+
+namespace bd::ui {
+class CandidateModel;
+class MaskCanvas;
+}  // namespace bd::ui
+
+namespace bd::gui {
+
+class EditWorker;
+
+class EditController : public QObject {
+  Q_OBJECT
+
+ public:
+  EditController(bd::ui::MaskCanvas* canvas, bd::ui::CandidateModel* candidates,
+                 QObject* parent = nullptr, const QString& device = QStringLiteral("auto"),
+                 int threads = 0);
+  ~EditController() override;
+
+  // Model pack (loads on the worker; packReady or packFailed follow).
+  void loadPack(const QString& dir);
+  bool isPackReady() const { return m_packReady; }
+  bool isPackLoading() const { return m_packLoading; }
+  bd::ui::PackInfo pack() const { return m_pack; }
+
+  // Document.
+  bool openImage(const QString& path);  // errorOccurred on failure
+  void setImage(const QImage& image, const QString& sourcePath = {});
+  QString sourcePath() const { return m_sourcePath; }
+  bool hasUnsavedChanges() const;
+
+  // Edits.
+  bool generate(const QString& prompt, const bd::EditParams& params);
+  void cancel();
+  bool isBusy() const { return m_busy; }
+  QString lastPrompt() const { return m_lastPrompt; }
+  bd::EditParams lastParams() const { return m_lastParams; }
+  int latestPreviewStep() const { return m_previewStep; }
+
+  // Candidates (rows of the model).
+  void showCandidate(int row);  // -1: the base image
+  int shownCandidate() const { return m_shownRow; }
+  void applyCandidate(int row);
+  bool rerunWithSeed(int row);
+  void discardCandidate(int row);
+
+  // Export. The shown image (candidate, else base) with its parameters in the PNG
+  // "parameters" text chunk. Refuses the source file unless overwriteSource.
+  bool exportShown(const QString& path, bool overwriteSource = false);
+  int exportAllCandidates(const QString& dir);  // files written, -1 on error
+  bool isSourcePath(const QString& path) const;
+
+ signals:
+  void packLoading(const QString& dir);
+  void packReady(const bd::ui::PackInfo& info);
+  void packFailed(const QString& dir, const QString& kind, const QString& message);
+  void documentOpened(const QString& path);
+  void busyChanged(bool busy);
+  void progress(const bd::ui::StepProgress& progress);
+  void previewShown(int step);
+  void candidateAdded(int row);
+  void editFinished(int candidates, const QStringList& warnings);
+  void editCancelled();
+  void errorOccurred(const QString& title, const QString& kind, const QString& message);
+
+ private:
+  void setBusy(bool busy);
+  void onPreview(quint64 jobId, int step, const QImage& image);
+
+  QPointer<bd::ui::MaskCanvas> m_canvas;
+  bd::ui::CandidateModel* m_candidates;
+  QThread m_thread;
+  EditWorker* m_worker;  // lives on m_thread, deleted when it finishes
+
+  bool m_packReady = false;
+  bool m_packLoading = false;
+  bd::ui::PackInfo m_pack;
+
+  QString m_sourcePath;
+  qint64 m_savedImageKey = 0;
+
+  bool m_busy = false;
+  quint64 m_jobId = 0;
+  std::shared_ptr<std::atomic<bool>> m_cancel;
+  int m_previewStep = -1;
+  int m_shownRow = -1;
+  QString m_lastPrompt;
+  bd::EditParams m_lastParams;
+};
+
+}  // namespace bd::gui

@@ -1,0 +1,156 @@
+#include "edit_worker.h"
+
+#include <spdlog/spdlog.h>
+
+#include <QThread>
+#include <exception>
+
+#include "bd/engine.h"
+#include "bd/error.h"
+#include "bd/model_pack.h"
+#include "bd/runtime.h"
+#include "image_convert.h"
+
+namespace bd::gui {
+
+namespace {
+
+constexpr int kMaxPreviewsInFlight = 2;
+
+std::shared_ptr<spdlog::logger> logger() {
+  auto l = spdlog::get("gui");
+  if (!l) {
+    l = std::make_shared<spdlog::logger>("gui", spdlog::default_logger()->sinks().begin(),
+                                         spdlog::default_logger()->sinks().end());
+    l->set_level(spdlog::default_logger()->level());
+    spdlog::register_logger(l);
+  }
+  return l;
+}
+
+QString qs(const std::string& s) { return QString::fromStdString(s); }
+
+}  // namespace
+
+QString errorKindName(bd::ErrorKind kind) {
+  switch (kind) {
+    case bd::ErrorKind::ModelFiles:
+      return QStringLiteral("ModelFiles");
+    case bd::ErrorKind::InvalidInput:
+      return QStringLiteral("InvalidInput");
+    case bd::ErrorKind::OutOfMemory:
+      return QStringLiteral("OutOfMemory");
+    case bd::ErrorKind::Backend:
+      return QStringLiteral("Backend");
+  }
+  return QStringLiteral("Backend");
+}
+
+EditWorker::EditWorker(QString device, int threads)
+    : m_device(std::move(device)), m_threads(threads) {}
+
+EditWorker::~EditWorker() = default;
+
+void EditWorker::loadPack(const QString& dir) {
+  emit packLoading(dir);
+  m_engine.reset();  // free the old pack's memory before loading the next
+  try {
+    bd::set_threads(m_threads);
+    bd::ModelPack pack = bd::load_model_pack(dir.toStdString());
+    QStringList problems;
+    for (const bd::PackCheck& check : bd::verify_model_pack(pack, /*hash_files=*/false))
+      if (!check.ok)
+        problems
+            << QStringLiteral("%1 (%2): %3").arg(qs(check.role), qs(check.path), qs(check.problem));
+    if (!problems.isEmpty())
+      throw bd::Error(bd::ErrorKind::ModelFiles,
+                      "the model pack is incomplete:\n  " +
+                          problems.join(QStringLiteral("\n  ")).toStdString());
+    bd::EngineOptions options;
+    options.device = m_device.toStdString();
+    options.threads = m_threads;
+    m_engine = bd::Engine::load(pack, options);
+    bd::ui::PackInfo info;
+    info.dir = dir;
+    info.name = qs(pack.name);
+    info.title = qs(pack.title.empty() ? pack.name : pack.title);
+    info.device = qs(m_engine->device());
+    info.imageSize = pack.image_size;
+    info.defaults = pack.defaults;
+    logger()->info("model pack {} loaded from {} on {}", pack.name, dir.toStdString(),
+                   m_engine->device());
+    emit packLoaded(info);
+  } catch (const bd::Error& e) {
+    logger()->error("loading the model pack {}: {}", dir.toStdString(), e.what());
+    emit packFailed(dir, errorKindName(e.kind()), qs(e.what()));
+  } catch (const std::exception& e) {
+    logger()->error("loading the model pack {}: {}", dir.toStdString(), e.what());
+    emit packFailed(dir, QStringLiteral("Backend"), qs(e.what()));
+  }
+}
+
+void EditWorker::runEdit(const EditJob& job) {
+  if (!m_engine) {
+    emit editFailed(job.id, QStringLiteral("ModelFiles"), tr("No model pack is loaded."));
+    return;
+  }
+  if (job.cancel && job.cancel->load()) {  // cancelled while queued
+    emit editCancelled(job.id);
+    return;
+  }
+  try {
+    bd::EditRequest request;
+    request.image = bd::ui::fromQImage(job.image);
+    request.mask = bd::ui::maskFromQImage(job.mask);
+    request.prompt = job.prompt.toStdString();
+    request.params = job.params;
+    const std::string model = m_engine->pack().name;
+    request.callbacks.cancel = job.cancel.get();
+    request.callbacks.on_step = [this, &job](const bd::StepInfo& s) {
+      emit stepProgress({job.id, s.step, s.total, s.iteration, s.elapsed_s, s.eta_s});
+    };
+    request.callbacks.on_preview = [this, &job](int step, const bd::Image& image) {
+      if (m_previewsInFlight.load() >= kMaxPreviewsInFlight) return;  // the GUI is behind: skip
+      m_previewsInFlight.fetch_add(1);
+      emit previewReady(job.id, step, bd::ui::toQImage(image));
+    };
+    request.callbacks.on_candidate = [this, &job, &request, &model](const bd::Candidate& c) {
+      bd::ui::CandidateEntry entry;
+      entry.image = bd::ui::toQImage(c.image);
+      entry.score = c.score;
+      entry.seed = c.seed;
+      entry.iteration = c.iteration;
+      entry.index = c.index;
+      entry.seconds = c.seconds;
+      entry.parameters = qs(bd::parameters_text(request.prompt, request.params, c, model));
+      emit candidateReady(job.id, entry);
+    };
+    logger()->info("edit {}: \"{}\", {}x{}, steps {}, skip {}, {} x {} candidates", job.id,
+                   request.prompt, request.image.width, request.image.height,
+                   request.params.timestep_respacing, request.params.skip_timesteps,
+                   request.params.batch_size, request.params.iterations);
+    const bd::EditResult result = m_engine->edit(request);
+    if (result.status == bd::EditStatus::Cancelled) {
+      logger()->info("edit {} cancelled", job.id);
+      emit editCancelled(job.id);
+      return;
+    }
+    QStringList warnings;
+    for (const std::string& w : result.warnings) warnings << qs(w);
+    logger()->info("edit {} done in {:.1f} s", job.id, result.timings.total_s);
+    emit editFinished(job.id, warnings);
+  } catch (const bd::Error& e) {
+    logger()->error("edit {}: {}", job.id, e.what());
+    emit editFailed(job.id, errorKindName(e.kind()), qs(e.what()));
+  } catch (const std::bad_alloc&) {
+    logger()->error("edit {}: out of memory", job.id);
+    emit editFailed(
+        job.id, QStringLiteral("OutOfMemory"),
+        tr("Out of memory. Try fewer candidates per batch, a smaller mask or less padding."));
+  } catch (const std::exception& e) {
+    logger()->error("edit {}: {}", job.id, e.what());
+    emit editFailed(job.id, QStringLiteral("Backend"), qs(e.what()));
+  }
+}
+
+}  // namespace bd::gui

@@ -1,0 +1,95 @@
+#pragma once
+// The editor window: canvas in the middle, prompt and progress above it, the parameters
+// and the ranked gallery in docks, mask tools in a tool bar. It wires the widgets to
+// the EditController and keeps settings (layout, last pack, brush, parameters, prompt
+// history, recent files) in QSettings.
+#include <QMainWindow>
+#include <QStringList>
+
+class QAction;
+class QLabel;
+class QMenu;
+class QPushButton;
+class QSlider;
+class QFrame;
+
+namespace bd::ui {
+class CandidateGallery;
+class CandidateModel;
+class EditProgressBar;
+class MaskCanvas;
+class ParamsPanel;
+class PromptPanel;
+}  // namespace bd::ui
+
+namespace bd::gui {
+
+class EditController;
+
+class MainWindow : public QMainWindow {
+  Q_OBJECT
+
+ public:
+  explicit MainWindow(const QString& device = QStringLiteral("auto"), int threads = 0,
+                      QWidget* parent = nullptr);
+  ~MainWindow() override;
+
+  EditController* controller() const { return m_controller; }
+  bd::ui::MaskCanvas* canvas() const { return m_canvas; }
+  bd::ui::PromptPanel* promptPanel() const { return m_prompt; }
+  bd::ui::ParamsPanel* paramsPanel() const { return m_params; }
+  bd::ui::CandidateGallery* gallery() const { return m_gallery; }
+  bd::ui::CandidateModel* candidateModel() const { return m_model; }
+
+  // Loads the last pack, else the default (ToyWorld), else shows the "no pack" banner.
+  void loadStartupPack(const QString& overrideDir = {});
+  bool openImage(const QString& path);
+  bool openSample();
+  void setAskBeforeQuit(bool ask) { m_askBeforeQuit = ask; }
+
+ public slots:
+  void openImageDialog();
+  void choosePackDialog();
+  void exportDialog();
+  void exportAllDialog();
+  void pasteImage();
+
+ protected:
+  void closeEvent(QCloseEvent* event) override;
+  void dragEnterEvent(QDragEnterEvent* event) override;
+  void dropEvent(QDropEvent* event) override;
+
+ private:
+  void buildActions();
+  void buildLayout();
+  void connectController();
+  void loadSettings();
+  void saveSettings();
+  void addRecentFile(const QString& path);
+  void rebuildRecentMenu();
+  void updateTitle();
+  void updateGenerateEnabled();
+  void showError(const QString& title, const QString& kind, const QString& message);
+  void showPackBanner(const QString& text);
+
+  bd::ui::MaskCanvas* m_canvas;
+  bd::ui::CandidateModel* m_model;
+  bd::ui::CandidateGallery* m_gallery;
+  bd::ui::PromptPanel* m_prompt;
+  bd::ui::ParamsPanel* m_params;
+  bd::ui::EditProgressBar* m_progress;
+  EditController* m_controller;
+
+  QFrame* m_banner = nullptr;
+  QLabel* m_bannerText = nullptr;
+  QLabel* m_packLabel = nullptr;
+  QLabel* m_zoomLabel = nullptr;
+  QSlider* m_brushSize = nullptr;
+  QSlider* m_hardness = nullptr;
+  QSlider* m_opacity = nullptr;
+  QMenu* m_recentMenu = nullptr;
+  QStringList m_recentFiles;
+  bool m_askBeforeQuit = true;
+};
+
+}  // namespace bd::gui

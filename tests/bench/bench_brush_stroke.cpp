@@ -1,0 +1,100 @@
+// Brush stroke cost per mouse move on a 4096x4096 image (aim: <= 8 ms), offscreen:
+//   1. the stroke logic alone (paint the segment into the mask + merge the undo command),
+//   2. a real mouse-move event plus the repaint of what it dirtied,
+// at "fit" zoom and at 100 %. Prints mean, p95 and max per move.
+#include <QApplication>
+#include <QElapsedTimer>
+#include <QMouseEvent>
+#include <QUndoStack>
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <vector>
+
+#include "mask_canvas.h"
+
+namespace {
+
+struct Stats {
+  double mean, p95, max;
+};
+
+Stats stats(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  double sum = 0;
+  for (double x : v) sum += x;
+  return {sum / v.size(), v[static_cast<std::size_t>(v.size() * 0.95)], v.back()};
+}
+
+void report(const char* what, const std::vector<double>& ms) {
+  const Stats s = stats(ms);
+  std::printf("%-44s mean %6.3f ms  p95 %6.3f ms  max %6.3f ms  (%zu moves)\n", what, s.mean, s.p95,
+              s.max, ms.size());
+}
+
+QPointF path(int i, QPointF centre, double r) {
+  const double a = i * 0.02;
+  return centre + QPointF(std::cos(a) * r, std::sin(a * 1.3) * r);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  qputenv("QT_QPA_PLATFORM",
+          qgetenv("QT_QPA_PLATFORM").isEmpty() ? "offscreen" : qgetenv("QT_QPA_PLATFORM"));
+  QApplication app(argc, argv);
+  QImage image(4096, 4096, QImage::Format_RGB888);
+  image.fill(QColor(90, 120, 150));
+  bd::ui::MaskCanvas canvas;
+  canvas.resize(1280, 800);
+  canvas.show();
+  canvas.setImage(image);
+  canvas.setBrushRadius(60);
+  canvas.setBrushHardness(0.7);
+  QApplication::processEvents();
+  const int moves = 600;
+
+  for (const bool fit : {true, false}) {
+    if (fit)
+      canvas.fitToWindow();
+    else
+      canvas.actualSize();
+    QApplication::processEvents();
+    const QPointF centre(2048, 2048);
+    const double radius = fit ? 1500 : 300;  // image pixels: about the same widget distance
+    // 1. Stroke logic alone.
+    std::vector<double> ms;
+    QElapsedTimer t;
+    canvas.beginStroke(path(0, centre, radius), false);
+    for (int i = 1; i <= moves; ++i) {
+      t.start();
+      canvas.continueStroke(path(i, centre, radius));
+      ms.push_back(t.nsecsElapsed() / 1e6);
+    }
+    canvas.endStroke();
+    report(fit ? "stroke logic, fit zoom" : "stroke logic, 100 %", ms);
+    QApplication::processEvents();
+
+    // 2. Mouse events through Qt plus the repaint each one causes.
+    ms.clear();
+    const QPointF start = canvas.imageToWidget(path(0, centre, radius));
+    QMouseEvent press(QEvent::MouseButtonPress, start, start, Qt::LeftButton, Qt::LeftButton,
+                      Qt::NoModifier);
+    QApplication::sendEvent(&canvas, &press);
+    QApplication::processEvents();
+    for (int i = 1; i <= moves; ++i) {
+      const QPointF w = canvas.imageToWidget(path(i, centre, radius));
+      t.start();
+      QMouseEvent move(QEvent::MouseMove, w, w, Qt::NoButton, Qt::LeftButton, Qt::NoModifier);
+      QApplication::sendEvent(&canvas, &move);
+      canvas.repaint();  // what the next frame would do, synchronously
+      ms.push_back(t.nsecsElapsed() / 1e6);
+    }
+    QMouseEvent release(QEvent::MouseButtonRelease, start, start, Qt::LeftButton, Qt::NoButton,
+                        Qt::NoModifier);
+    QApplication::sendEvent(&canvas, &release);
+    report(fit ? "mouse move + full repaint, fit zoom" : "mouse move + full repaint, 100 %", ms);
+  }
+  std::printf("undo steps: %d (one per stroke)\n", canvas.undoStack()->count());
+  return 0;
+}

@@ -1,0 +1,106 @@
+// CandidateModel: candidates arrive one by one from the worker and are kept sorted by
+// score (lower CLIP distance first); equal scores keep their arrival order.
+#include <QAbstractItemModelTester>
+#include <QSignalSpy>
+#include <QtTest/QtTest>
+
+#include "candidate_model.h"
+
+using bd::ui::CandidateEntry;
+using bd::ui::CandidateModel;
+
+namespace {
+
+CandidateEntry entry(double score, quint64 seed) {
+  CandidateEntry c;
+  c.image = QImage(64, 48, QImage::Format_RGB888);
+  c.image.fill(QColor::fromHsv(int(seed * 40) % 360, 200, 200));
+  c.score = score;
+  c.seed = seed;
+  c.parameters = QStringLiteral("prompt\nSeed: %1").arg(seed);
+  return c;
+}
+
+}  // namespace
+
+Q_DECLARE_METATYPE(QList<double>)
+
+class TestCandidateModel : public QObject {
+  Q_OBJECT
+
+ private slots:
+  void sortsAsCandidatesArrive_data() {
+    QTest::addColumn<QList<double>>("scores");
+    QTest::addColumn<QList<int>>("insertRows");
+    QTest::addColumn<QList<quint64>>("seedOrder");
+    QTest::newRow("ascending") << QList<double>{0.1, 0.2, 0.3} << QList<int>{0, 1, 2}
+                               << QList<quint64>{0, 1, 2};
+    QTest::newRow("descending") << QList<double>{0.3, 0.2, 0.1} << QList<int>{0, 0, 0}
+                                << QList<quint64>{2, 1, 0};
+    QTest::newRow("mixed") << QList<double>{0.5, 0.2, 0.9, 0.3} << QList<int>{0, 0, 2, 1}
+                           << QList<quint64>{1, 3, 0, 2};
+    QTest::newRow("ties keep arrival order")
+        << QList<double>{0.4, 0.2, 0.4, 0.2} << QList<int>{0, 0, 2, 1}
+        << QList<quint64>{1, 3, 0, 2};
+  }
+  void sortsAsCandidatesArrive() {
+    QFETCH(QList<double>, scores);
+    QFETCH(QList<int>, insertRows);
+    QFETCH(QList<quint64>, seedOrder);
+    CandidateModel model;
+    QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    QSignalSpy inserted(&model, &QAbstractItemModel::rowsInserted);
+    for (int i = 0; i < scores.size(); ++i) {
+      QCOMPARE(model.addCandidate(entry(scores[i], quint64(i))), insertRows[i]);
+      QCOMPARE(inserted.last().at(1).toInt(), insertRows[i]);
+    }
+    QCOMPARE(model.rowCount(), scores.size());
+    for (int row = 0; row < model.rowCount(); ++row) {
+      QCOMPARE(model.data(model.index(row), CandidateModel::SeedRole).value<quint64>(),
+               seedOrder[row]);
+      QCOMPARE(model.data(model.index(row), CandidateModel::RankRole).toInt(), row + 1);
+      if (row > 0)
+        QVERIFY(model.data(model.index(row - 1), CandidateModel::ScoreRole).toDouble() <=
+                model.data(model.index(row), CandidateModel::ScoreRole).toDouble());
+    }
+  }
+
+  void showsThumbnailScoreAndSeed() {
+    CandidateModel model;
+    model.addCandidate(entry(0.12345, 404));
+    const QModelIndex i = model.index(0);
+    const QString text = model.data(i, Qt::DisplayRole).toString();
+    QVERIFY2(text.contains("0.1235") && text.contains("404"), qPrintable(text));
+    const QImage thumb = model.data(i, Qt::DecorationRole).value<QImage>();
+    QCOMPARE(thumb.width(), CandidateModel::kThumbnailSize);
+    QCOMPARE(model.data(i, CandidateModel::ImageRole).value<QImage>().size(), QSize(64, 48));
+    QVERIFY(model.data(i, CandidateModel::ParametersRole).toString().contains("Seed: 404"));
+    QVERIFY(model.data(i, Qt::ToolTipRole).toString().contains("lower is better"));
+  }
+
+  void ranksUpdateWhenABetterOneArrives() {
+    CandidateModel model;
+    model.addCandidate(entry(0.5, 1));
+    QSignalSpy changed(&model, &QAbstractItemModel::dataChanged);
+    model.addCandidate(entry(0.1, 2));
+    QCOMPARE(changed.count(), 1);
+    QVERIFY(changed.first().at(2).value<QList<int>>().contains(CandidateModel::RankRole));
+    QCOMPARE(model.data(model.index(1), CandidateModel::RankRole).toInt(), 2);
+  }
+
+  void removeAndClear() {
+    CandidateModel model;
+    QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    for (int i = 0; i < 4; ++i) model.addCandidate(entry(0.1 * i, quint64(i)));
+    model.removeCandidate(1);
+    QCOMPARE(model.count(), 3);
+    QCOMPARE(model.candidate(1).seed, quint64(2));
+    model.removeCandidate(7);  // out of range: ignored
+    QCOMPARE(model.count(), 3);
+    model.clear();
+    QCOMPARE(model.rowCount(), 0);
+  }
+};
+
+QTEST_MAIN(TestCandidateModel)
+#include "test_candidate_model.moc"
