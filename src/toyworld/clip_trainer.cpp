@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "bd/error.h"
 #include "editing/augment.h"
 #include "editing/guidance.h"
 #include "text/token_tensor.h"
@@ -29,8 +30,10 @@ torch::Tensor mask_tensor(const Image& mask) {  // -> [1, S, S] in {0, 1}
 }
 
 bool is_true_of(const TextMeaning& image, const TextMeaning& text) {
-  if (image.kind != text.kind) return false;
-  if (image.kind != TextMeaning::Kind::Object) return image.caption == text.caption;
+  // An empty region and an empty scene share their caption ("a green background").
+  if (image.kind != TextMeaning::Kind::Object || text.kind != TextMeaning::Kind::Object)
+    return image.kind != TextMeaning::Kind::Object && text.kind != TextMeaning::Kind::Object &&
+           image.caption == text.caption;
   return image.colour == text.colour && image.shape == text.shape &&
          (text.size < 0 || text.size == image.size);
 }
@@ -201,6 +204,8 @@ ClipStepStats ClipTrainer::step() {
   const auto per_text =
       -(t_targets / t_targets.sum(1, true) * torch::log_softmax(t_logits, 1)).sum(1).mean();
   const auto loss = (per_image + per_text) / 2;
+  if (!std::isfinite(loss.item<double>()))
+    throw Error(ErrorKind::Backend, "CLIP loss is not finite at step " + std::to_string(step_));
   loss.backward();
   torch::nn::utils::clip_grad_norm_(model_->parameters(), 1.0);
   optimizer_->step();

@@ -17,6 +17,7 @@
 #include "text/bpe_learner.h"
 #include "text/clip_tokenizer.h"
 #include "text/token_tensor.h"
+#include "toyworld/clip_trainer.h"
 #include "toyworld/diffusion_loss.h"
 #include "toyworld/oracle.h"
 #include "toyworld/scene.h"
@@ -200,6 +201,18 @@ class TestToyWorld : public QObject {
                                                        torch::full({256}, std::log(0.2)))
                        .exp();
     QVERIFY(std::abs(p.sum().item<double>() - 1.0) < 1e-3);
+  }
+
+  void clipBatchesGiveEveryImageATrueText() {
+    ClipTrainConfig c;
+    c.model = tiny_architecture().clip;
+    c.batch = 64;
+    for (int64_t step = 0; step < 30; ++step) {
+      const ClipBatch b = make_clip_batch(c, 1, step);
+      QCOMPARE(b.images.size(0), int64_t{64});
+      // A row without a true text made the contrastive loss NaN (empty scene vs empty region).
+      QVERIFY(b.targets.sum(1).min().item<float>() >= 1.f);
+    }
   }
 
   void trainingWritesALoadablePackAndResumes() {
