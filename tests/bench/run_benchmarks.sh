@@ -11,10 +11,10 @@ threads=${3:-$(nproc)}
 vocab=${BLENDIFF_CLIP_VOCAB:-../shared/refvectors/bpe_simple_vocab_16e6.txt.gz}
 export OMP_WAIT_POLICY=PASSIVE
 
-cpp=$(build/bin/bench/bench_networks --threads "$threads" --repeats 3 --vocab "$vocab")
-py=$(/usr/bin/python3 tests/bench/python/bench_networks_ref.py --guided-diffusion "$gd" --clip "$clip" \
-       --threads "$threads" --repeats 3)
+cpp=$(build/bin/bench/bench_networks --threads "$threads" --repeats ${BLENDIFF_BENCH_REPEATS:-3} --vocab "$vocab")
 echo "C++:    $cpp"
+py=$(/usr/bin/python3 tests/bench/python/bench_networks_ref.py --guided-diffusion "$gd" --clip "$clip" \
+       --threads "$threads" --repeats ${BLENDIFF_BENCH_REPEATS:-3})
 echo "Python: $py"
 /usr/bin/python3 - "$cpp" "$py" <<'PY'
 import json, sys

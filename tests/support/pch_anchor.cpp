@@ -1,0 +1,1 @@
+// Anchors the per-directory precompiled header of the tests (tests/CMakeLists.txt).
