@@ -16,6 +16,7 @@
 #include "edit_controller.h"
 #include "main_window.h"
 #include "mask_canvas.h"
+#include "params_panel.h"
 #include "prompt_panel.h"
 
 namespace bd::gui {
@@ -78,6 +79,8 @@ void DemoScript::start() {
   connect(c, &EditController::editFinished, this, [this](int count) {
     QTimer::singleShot(300, this, [this, count] {
       grab(QStringLiteral("gallery"));
+      // The best candidate, exported as a user would (PNG with its parameters).
+      m_window->controller()->exportShown(QDir(m_outDir).filePath(QStringLiteral("best.png")));
       finish(count > 0 ? 0 : 4, QStringLiteral("%1 candidates").arg(count));
     });
   });
@@ -99,15 +102,26 @@ void DemoScript::openScene() {
 void DemoScript::paintMask() {
   bd::ui::MaskCanvas* canvas = m_window->canvas();
   const QSize s = canvas->image().size();
-  // A filled disc around the middle of the lower half, painted as a spiral drag.
-  const QPointF centre(s.width() * 0.44, s.height() * 0.69);
-  const double r = std::min(s.width(), s.height()) * 0.17;
+  // Paint a disc as a spiral drag: over the sample's own mask when it has one (then
+  // the painted mask replaces it), else around the middle of the lower half.
+  QPointF centre(s.width() * 0.44, s.height() * 0.69);
+  double r = std::min(s.width(), s.height()) * 0.17;
+  const QImage sampleMask = canvas->mask();
+  QRect box;
+  for (int y = 0; y < sampleMask.height(); ++y)
+    for (int x = 0; x < sampleMask.width(); ++x)
+      if (sampleMask.constScanLine(y)[x] >= 128) box |= QRect(x, y, 1, 1);
+  if (!box.isEmpty()) {
+    centre = QRectF(box).center();
+    r = 0.5 * std::hypot(box.width(), box.height()) * 1.05;
+    canvas->clearMask();
+  }
   canvas->setBrushRadius(r * 0.35);
   QVector<QPointF> points;
   for (int i = 0; i <= 120; ++i) {
     const double t = i / 120.0;
     const double a = t * 6 * M_PI;
-    points << centre + QPointF(std::cos(a), std::sin(a)) * (r * 0.75 * t);
+    points << centre + QPointF(std::cos(a), std::sin(a)) * (r * 0.7 * t);
   }
   canvas->paintStroke(points);
   QTimer::singleShot(300, this, [this] {
@@ -124,7 +138,17 @@ void DemoScript::generate() {
     QTimer::singleShot(200, this, [this] { generate(); });
     return;
   }
-  m_window->promptPanel()->setPrompt(m_prompt);
+  // Fewer steps than the pack's default keep the scripted run short on a CPU
+  // (ToyWorld's notes: respacing 50, skip 12).
+  m_window->paramsPanel()->resetToDefaults();  // not whatever an earlier run left
+  bd::EditParams params = m_window->paramsPanel()->params();
+  params.timestep_respacing = "50";
+  params.skip_timesteps = 12;
+  m_window->paramsPanel()->setParams(params);
+  m_window->canvas()->saveMask(QDir(m_outDir).filePath(QStringLiteral("mask.png")));
+  if (!m_prompt.isEmpty() || m_window->promptPanel()->prompt().isEmpty())
+    m_window->promptPanel()->setPrompt(m_prompt.isEmpty() ? QStringLiteral("a red ball")
+                                                          : m_prompt);
   m_window->promptPanel()->triggerGenerate();
   m_generated = true;
 }

@@ -17,15 +17,20 @@ namespace {
 
 constexpr int kMaxPreviewsInFlight = 2;
 
+// Made once, from the sinks main() configured; held here so that it outlives a
+// registry shutdown while an edit is still winding down.
 std::shared_ptr<spdlog::logger> logger() {
-  auto l = spdlog::get("gui");
-  if (!l) {
-    l = std::make_shared<spdlog::logger>("gui", spdlog::default_logger()->sinks().begin(),
-                                         spdlog::default_logger()->sinks().end());
-    l->set_level(spdlog::default_logger()->level());
+  static const std::shared_ptr<spdlog::logger> instance = [] {
+    if (auto existing = spdlog::get("gui")) return existing;
+    const auto fallback = spdlog::default_logger();
+    std::vector<spdlog::sink_ptr> sinks;
+    if (fallback) sinks = fallback->sinks();
+    auto l = std::make_shared<spdlog::logger>("gui", sinks.begin(), sinks.end());
+    if (fallback) l->set_level(fallback->level());
     spdlog::register_logger(l);
-  }
-  return l;
+    return l;
+  }();
+  return instance;
 }
 
 QString qs(const std::string& s) { return QString::fromStdString(s); }

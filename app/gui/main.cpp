@@ -12,6 +12,7 @@
 #include <QStandardPaths>
 #include <QTimer>
 #include <cstdio>
+#include <memory>
 
 #include "bd/runtime.h"
 #include "demo_script.h"
@@ -64,7 +65,8 @@ int main(int argc, char** argv) {
                                     "dir");
   const QCommandLineOption scriptOpt(
       "script", "Drive the editor: 'demo' (open, paint, generate, gallery).", "name");
-  const QCommandLineOption promptOpt("prompt", "Prompt of the scripted run.", "text", "a red ball");
+  const QCommandLineOption promptOpt("prompt",
+                                     "Prompt of the scripted run (default: the sample's).", "text");
   const QCommandLineOption startupOpt("measure-startup",
                                       "Print the time to a usable window and quit.");
   parser.addOptions({packOpt, deviceOpt, threadsOpt, shotsOpt, scriptOpt, promptOpt, startupOpt});
@@ -77,7 +79,10 @@ int main(int argc, char** argv) {
   setupLogging();
   spdlog::info("blendiff {} starting ({})", bd::version(), bd::backend_summary());
 
-  bd::gui::MainWindow window(parser.value(deviceOpt), parser.value(threadsOpt).toInt());
+  // Heap-held so it (and its worker thread) is gone before logging shuts down.
+  auto windowOwner = std::make_unique<bd::gui::MainWindow>(parser.value(deviceOpt),
+                                                           parser.value(threadsOpt).toInt());
+  bd::gui::MainWindow& window = *windowOwner;
   window.show();
 
   if (parser.isSet(startupOpt)) {
@@ -106,6 +111,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   const int rc = app.exec();
+  windowOwner.reset();  // cancels a running edit and joins the worker thread
   spdlog::shutdown();
   return rc;
 }

@@ -7,11 +7,14 @@
 #include <QCloseEvent>
 #include <QDir>
 #include <QDockWidget>
+#include <QFile>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QHBoxLayout>
 #include <QImageReader>
 #include <QInputDialog>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QLabel>
 #include <QMenuBar>
 #include <QMessageBox>
@@ -352,8 +355,9 @@ void MainWindow::connectController() {
     m_banner->hide();
     m_params->setDefaults(info.defaults);
     QSettings settings;
-    const QString previous = settings.value("lastPack").toString();
-    if (previous != info.dir) m_params->resetToDefaults();  // another pack wants other values
+    // Saved parameters belong to the pack they were tuned for; another pack (or none
+    // saved yet) starts from the pack's own defaults.
+    if (settings.value("params/pack").toString() != info.dir) m_params->resetToDefaults();
     settings.setValue("lastPack", info.dir);
     updateGenerateEnabled();
   });
@@ -390,16 +394,20 @@ void MainWindow::connectController() {
 void MainWindow::updateGenerateEnabled() {
   QString why;
   if (!m_controller->isPackReady())
-    why = m_controller->isPackLoading() ? tr("The model pack is loading")
+    why = m_controller->isPackLoading() ? tr("The model pack is loading…")
                                         : tr("Choose a model pack first");
   else if (!m_canvas->hasImage())
     why = tr("Open an image first");
   m_prompt->setGenerateEnabled(why.isEmpty(), why);
-  if (!m_controller->isBusy() && !why.isEmpty())
+  if (m_controller->isBusy()) return;
+  // The bar doubles as the "why can't I generate" line while idle.
+  if (!why.isEmpty()) {
     m_progress->setMessage(why);
-  else if (!m_controller->isBusy() && m_progress->format() != tr("Ready") &&
-           m_progress->value() == 0 && m_progress->format().startsWith(tr("Open")))
+    m_idleReason = true;
+  } else if (m_idleReason) {
     m_progress->reset();
+    m_idleReason = false;
+  }
 }
 
 void MainWindow::showPackBanner(const QString& text) {
@@ -440,6 +448,19 @@ bool MainWindow::openImage(const QString& path) {
 bool MainWindow::openSample() {
   const QDir dir(QString::fromStdString(bd::samples_dir()));
   if (!dir.exists()) return false;
+  // demo.json names the scene, its mask and a prompt that suits it.
+  QFile manifest(dir.filePath(QStringLiteral("demo.json")));
+  if (manifest.open(QIODevice::ReadOnly)) {
+    const QJsonObject demo = QJsonDocument::fromJson(manifest.readAll()).object();
+    const QString image = demo.value("image").toString();
+    if (!image.isEmpty() && openImage(dir.filePath(image))) {
+      if (const QString mask = demo.value("mask").toString(); !mask.isEmpty())
+        m_canvas->loadMask(dir.filePath(mask));
+      if (const QString prompt = demo.value("prompt").toString(); !prompt.isEmpty())
+        m_prompt->setPrompt(prompt);
+      return true;
+    }
+  }
   const QStringList images = dir.entryList(kImageFilters, QDir::Files, QDir::Name);
   for (const QString& name : images)
     if (!name.contains(QStringLiteral("mask"), Qt::CaseInsensitive))
@@ -575,6 +596,7 @@ void MainWindow::saveSettings() {
   s.setValue("brush/hardness", m_canvas->brushHardness());
   s.setValue("overlay/opacity", m_canvas->overlayOpacity());
   writeParams(s, m_params->params());
+  if (m_controller->isPackReady()) s.setValue("params/pack", m_controller->pack().dir);
   s.setValue("params/random_seed", m_params->randomSeed());
   s.setValue("prompt/history", m_prompt->history());
   s.setValue("recentFiles", m_recentFiles);

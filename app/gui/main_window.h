@@ -90,6 +90,7 @@ class MainWindow : public QMainWindow {
   QMenu* m_recentMenu = nullptr;
   QStringList m_recentFiles;
   bool m_askBeforeQuit = true;
+  bool m_idleReason = false;  // the progress bar shows why Generate is disabled
 };
 
 }  // namespace bd::gui
