@@ -13,14 +13,6 @@ namespace {
 
 using Mat3 = std::array<double, 9>;
 
-Mat3 multiply(const Mat3& a, const Mat3& b) {
-  Mat3 c{};
-  for (int i = 0; i < 3; ++i)
-    for (int j = 0; j < 3; ++j)
-      for (int k = 0; k < 3; ++k) c[i * 3 + j] += a[i * 3 + k] * b[k * 3 + j];
-  return c;
-}
-
 Mat3 invert(const Mat3& m) {
   const double a = m[0], b = m[1], c = m[2], d = m[3], e = m[4], f = m[5], g = m[6], h = m[7], i = m[8];
   const double det = a * (e * i - f * h) - b * (d * i - f * g) + c * (d * h - e * g);
