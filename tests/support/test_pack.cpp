@@ -22,7 +22,9 @@ void write_weights(const std::string& from, const std::string& to) {
   io::write_safetensors(to, tensors);
 }
 
-Image gray_mask(int w, int h, int x0, int y0, int x1, int y1) {
+}  // namespace
+
+Image rect_mask(int w, int h, int x0, int y0, int x1, int y1) {
   Image m;
   m.width = w;
   m.height = h;
@@ -32,8 +34,6 @@ Image gray_mask(int w, int h, int x0, int y0, int x1, int y1) {
     for (int x = x0; x < x1; ++x) m.data[static_cast<std::size_t>(y) * w + x] = 255;
   return m;
 }
-
-}  // namespace
 
 std::string make_reference_test_pack(const std::string& dir) {
   std::filesystem::create_directories(dir);
@@ -65,9 +65,9 @@ void make_test_scene(const std::string& dir) {
   img.data.resize(60 * 44 * 3);
   for (std::size_t i = 0; i < img.data.size(); ++i) img.data[i] = static_cast<std::uint8_t>((i * 37 + i / 7) % 251);
   save_image(dir + "/image.png", img);
-  save_image(dir + "/mask.png", gray_mask(60, 44, 20, 10, 34, 26));
-  save_image(dir + "/empty_mask.png", gray_mask(60, 44, 0, 0, 0, 0));
-  save_image(dir + "/small_mask.png", gray_mask(16, 16, 4, 4, 10, 10));
+  save_image(dir + "/mask.png", rect_mask(60, 44, 20, 10, 34, 26));
+  save_image(dir + "/empty_mask.png", rect_mask(60, 44, 0, 0, 0, 0));
+  save_image(dir + "/small_mask.png", rect_mask(16, 16, 4, 4, 10, 10));
 }
 
 }  // namespace bd::test

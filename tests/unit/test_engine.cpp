@@ -28,17 +28,6 @@ Image make_image(int w, int h, int channels) {
   return img;
 }
 
-Image make_mask(int w, int h, int x0, int y0, int x1, int y1) {
-  Image m;
-  m.width = w;
-  m.height = h;
-  m.channels = 1;
-  m.data.assign(static_cast<std::size_t>(w) * h, 0);
-  for (int y = y0; y < y1; ++y)
-    for (int x = x0; x < x1; ++x) m.data[static_cast<std::size_t>(y) * w + x] = 255;
-  return m;
-}
-
 }  // namespace
 
 class TestEngine : public QObject {
@@ -57,7 +46,7 @@ class TestEngine : public QObject {
   void editsOnlyTheMaskedRegion() {
     EditRequest r;
     r.image = make_image(60, 44, 3);
-    r.mask = make_mask(60, 44, 20, 10, 34, 26);
+    r.mask = test::rect_mask(60, 44, 20, 10, 34, 26);
     r.prompt = "red blue";
     r.params = pack_.defaults;
     r.params.preview_every = 2;
@@ -98,7 +87,7 @@ class TestEngine : public QObject {
   void seedsReproduceCandidates() {
     EditRequest r;
     r.image = make_image(40, 40, 3);
-    r.mask = make_mask(40, 40, 10, 10, 30, 30);
+    r.mask = test::rect_mask(40, 40, 10, 10, 30, 30);
     r.prompt = "blue";
     r.params = pack_.defaults;
     r.params.seed = 7;
@@ -130,7 +119,7 @@ class TestEngine : public QObject {
     std::atomic<bool> cancel{cancelAfter == 0};
     EditRequest r;
     r.image = make_image(32, 32, 3);
-    r.mask = make_mask(32, 32, 8, 8, 24, 24);
+    r.mask = test::rect_mask(32, 32, 8, 8, 24, 24);
     r.prompt = "red";
     r.params = pack_.defaults;
     int steps = 0;
@@ -158,11 +147,11 @@ class TestEngine : public QObject {
     QFETCH(QString, expected);
     EditRequest r;
     r.image = make_image(32, 32, 3);
-    r.mask = make_mask(32, 32, 8, 8, 24, 24);
+    r.mask = test::rect_mask(32, 32, 8, 8, 24, 24);
     r.prompt = "red";
     r.params = pack_.defaults;
-    if (which == 0) r.mask = make_mask(32, 32, 0, 0, 0, 0);
-    if (which == 1) r.mask = make_mask(16, 16, 2, 2, 8, 8);
+    if (which == 0) r.mask = test::rect_mask(32, 32, 0, 0, 0, 0);
+    if (which == 1) r.mask = test::rect_mask(16, 16, 2, 2, 8, 8);
     if (which == 2) r.params.batch_size = 0;
     if (which == 3) r.params.skip_timesteps = 10;
     if (which == 4) r.params.timestep_respacing = "banana";
