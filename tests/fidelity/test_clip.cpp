@@ -4,7 +4,6 @@
 #include <torch/torch.h>
 
 #include <QtTest/QtTest>
-#include <set>
 
 #include "bd/error.h"
 #include "io/safetensors.h"
@@ -168,22 +167,9 @@ class TestClip : public QObject {
         {"logits_per_image", out.logits_per_image},
         {"logits_per_text", out.logits_per_text},
         {"logit_scale_exp", clip->logit_scale().exp()}};
-    std::set<std::string> compared = {"dbg.eot_index"};
-    for (const auto& [name, value] : checks) {
-      compared.insert(name);
-      if (!r.file.find(name)) {  // intermediates are optional, outputs are not
-        QVERIFY2(name.rfind("dbg.", 0) == 0, ("reference lacks " + name).c_str());
-        continue;
-      }
-      const torch::Tensor& ref = r.file.at(name);
-      QVERIFY2(value.sizes() == ref.sizes(), name.c_str());
-      const double err = test::relative_error(value, ref);
-      qInfo("%s %s: relative error %.3g", qPrintable(path.section('/', -1)), name.c_str(), err);
-      QVERIFY2(err <= kTolerance, qPrintable(QString("%1: %2").arg(name.c_str()).arg(err)));
-    }
-    for (const auto& t : r.file.tensors)
-      if (t.name.rfind("dbg.", 0) == 0 && !compared.count(t.name))
-        qWarning("%s: %s is not compared", qPrintable(path), t.name.c_str());
+    const std::string failure =
+        test::compare_with_reference(r.file, checks, kTolerance, path.section('/', -1).toStdString(), {"dbg.eot_index"});
+    QVERIFY2(failure.empty(), failure.c_str());
     if (r.file.find("dbg.eot_index"))
       QVERIFY(torch::equal(r.file.at("tokens").argmax(-1), r.file.at("dbg.eot_index")));
   }

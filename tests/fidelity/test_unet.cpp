@@ -3,7 +3,6 @@
 #include <torch/torch.h>
 
 #include <QtTest/QtTest>
-#include <set>
 
 #include "bd/error.h"
 #include "io/safetensors.h"
@@ -107,22 +106,8 @@ class TestUNet : public QObject {
         {"dbg.t_emb_sin", trace.t_emb_sin},
         {"dbg.emb", trace.emb},
         {"dbg.middle_out", trace.middle_out}};
-    std::set<std::string> compared = {};
-    for (const auto& [name, value] : checks) {
-      compared.insert(name);
-      if (!r.file.find(name)) {  // intermediates are optional, outputs are not
-        QVERIFY2(name.rfind("dbg.", 0) == 0, ("reference lacks " + name).c_str());
-        continue;
-      }
-      const torch::Tensor& ref = r.file.at(name);
-      QVERIFY2(value.sizes() == ref.sizes(), name.c_str());
-      const double err = test::relative_error(value, ref);
-      qInfo("%s %s: relative error %.3g", qPrintable(path.section('/', -1)), name.c_str(), err);
-      QVERIFY2(err <= kTolerance, qPrintable(QString("%1: %2").arg(name.c_str()).arg(err)));
-    }
-    for (const auto& t : r.file.tensors)
-      if (t.name.rfind("dbg.", 0) == 0 && !compared.count(t.name))
-        qWarning("%s: %s is not compared", qPrintable(path), t.name.c_str());
+    const std::string failure = test::compare_with_reference(r.file, checks, kTolerance, path.section('/', -1).toStdString());
+    QVERIFY2(failure.empty(), failure.c_str());
   }
 
   void gradientFlowsToInputOnly() {

@@ -1,6 +1,7 @@
 #include "test_support.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -47,6 +48,32 @@ double relative_error(const torch::Tensor& a, const torch::Tensor& ref) {
   const double denom = r.abs().max().item<double>();
   const double num = (x - r).abs().max().item<double>();
   return denom == 0.0 ? num : num / denom;
+}
+
+std::string compare_with_reference(const io::TensorFile& file,
+                                   const std::vector<std::pair<std::string, torch::Tensor>>& checks,
+                                   double tolerance, const std::string& label,
+                                   std::set<std::string> also_compared) {
+  std::string failure;
+  for (const auto& [name, value] : checks) {
+    also_compared.insert(name);
+    if (!file.find(name)) {  // intermediates are optional, outputs are not
+      if (name.rfind("dbg.", 0) != 0 && failure.empty()) failure = "reference lacks " + name;
+      continue;
+    }
+    const torch::Tensor& ref = file.at(name);
+    if (value.sizes() != ref.sizes()) {
+      if (failure.empty()) failure = name + ": shape differs";
+      continue;
+    }
+    const double err = relative_error(value, ref);
+    std::printf("%s %s: relative error %.3g\n", label.c_str(), name.c_str(), err);
+    if (err > tolerance && failure.empty()) failure = name + ": " + std::to_string(err);
+  }
+  for (const auto& t : file.tensors)
+    if (t.name.rfind("dbg.", 0) == 0 && !also_compared.count(t.name))
+      std::fprintf(stderr, "WARNING: %s: %s is not compared\n", label.c_str(), t.name.c_str());
+  return failure;
 }
 
 std::string scratch_dir(const std::string& name) {

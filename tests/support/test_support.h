@@ -4,8 +4,12 @@
 #include <torch/types.h>
 
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
+#include <utility>
 #include <vector>
+
+#include "io/tensor_file.h"
 
 namespace bd::test {
 
@@ -20,6 +24,15 @@ std::string clip_vocab_path();
 
 // max |a - ref| / max |ref|, computed in float64.
 double relative_error(const torch::Tensor& a, const torch::Tensor& ref);
+
+// Compares each (name, value) with the reference tensor of that name in `file`: shapes
+// equal and relative_error <= tolerance, each error logged. Outputs must exist; "dbg.*"
+// intermediates may be absent. Warns about dbg.* tensors nobody compared (`also_compared`
+// names ones the caller checks itself). Returns "" or the first failure.
+std::string compare_with_reference(const io::TensorFile& file,
+                                   const std::vector<std::pair<std::string, torch::Tensor>>& checks,
+                                   double tolerance, const std::string& label,
+                                   std::set<std::string> also_compared = {});
 
 // A fresh empty directory under the build tree for one test.
 std::string scratch_dir(const std::string& name);
