@@ -196,6 +196,14 @@ void MaskCanvas::fillRect(const QRect& imageRect, bool erase) {
   pushMaskSnapshot(erase ? tr("Erase rectangle") : tr("Fill rectangle"), m_mask, after);
 }
 
+void MaskCanvas::fillPolygon(const QPolygonF& imagePolygon, bool erase) {
+  if (m_mask.isNull()) return;
+  QImage after = m_mask.copy();
+  // A lasso with no area (a click, a back-and-forth line) changes nothing: no undo step.
+  if (fillMaskPolygon(after, imagePolygon, erase).isEmpty() || after == m_mask) return;
+  pushMaskSnapshot(erase ? tr("Erase lasso") : tr("Fill lasso"), m_mask, after);
+}
+
 void MaskCanvas::writeMaskRect(const QRect& rect, const QImage& patch) {
   for (int y = 0; y < rect.height(); ++y)
     std::copy_n(patch.constScanLine(y), rect.width(),
@@ -323,6 +331,12 @@ void MaskCanvas::updateImageRect(const QRect& r) {
   update(w.toAlignedRect().adjusted(-2, -2, 2, 2));
 }
 
+QRect MaskCanvas::lassoWidgetRect() const {
+  const QRectF r(imageToWidget(m_lasso.boundingRect().topLeft()),
+                 imageToWidget(m_lasso.boundingRect().bottomRight()));
+  return r.toAlignedRect().adjusted(-2, -2, 2, 2);
+}
+
 QRect MaskCanvas::cursorRect(QPointF w) const {
   const double r = m_brush.radius * m_zoom + 2;
   return QRectF(w.x() - r, w.y() - r, 2 * r, 2 * r).toAlignedRect().adjusted(-1, -1, 1, 1);
@@ -403,7 +417,14 @@ void MaskCanvas::paintEvent(QPaintEvent* event) {
     p.setPen(QPen(m_rubberErase ? Qt::white : m_overlayColor, 1, Qt::DashLine));
     p.drawRect(QRectF(imageToWidget(m_rubberStart), imageToWidget(m_rubberEnd)).normalized());
   }
-  if (m_cursor.x() >= 0 && m_tool != Tool::Rectangle && !m_spaceHeld && !m_panning) {
+  if (m_lassoing && m_lasso.size() >= 2) {
+    QPolygonF outline;
+    for (const QPointF& q : m_lasso) outline << imageToWidget(q);
+    p.setPen(QPen(m_lassoErase ? Qt::white : m_overlayColor, 1, Qt::DashLine));
+    p.drawPolygon(outline);  // drawn closed: the closing edge shows what release fills
+  }
+  const bool brushTool = m_tool == Tool::Brush || m_tool == Tool::Eraser;
+  if (m_cursor.x() >= 0 && brushTool && !m_spaceHeld && !m_panning) {
     p.setRenderHint(QPainter::Antialiasing);
     const double r = m_brush.radius * m_zoom;
     p.setPen(QPen(Qt::black, 1.5));
@@ -443,6 +464,12 @@ void MaskCanvas::mousePressEvent(QMouseEvent* e) {
     update();
     return;
   }
+  if (m_tool == Tool::Lasso) {
+    m_lassoing = true;
+    m_lassoErase = erase;
+    m_lasso = QPolygonF{widgetToImage(pos)};
+    return;
+  }
   beginStroke(widgetToImage(pos), erase);
 }
 
@@ -461,6 +488,14 @@ void MaskCanvas::mouseMoveEvent(QMouseEvent* e) {
     update();
     return;
   }
+  if (m_lassoing) {
+    // One vertex per screen pixel moved is as fine as the hand is; more only slows the fill.
+    if (QLineF(imageToWidget(m_lasso.back()), pos).length() < 1.0) return;
+    const QRect before = lassoWidgetRect();
+    m_lasso << widgetToImage(pos);
+    update(before.united(lassoWidgetRect()));
+    return;
+  }
   if (m_stroking) continueStroke(widgetToImage(pos));
 }
 
@@ -475,6 +510,14 @@ void MaskCanvas::mouseReleaseEvent(QMouseEvent* e) {
     const QRectF r = QRectF(m_rubberStart, m_rubberEnd).normalized();
     if (r.width() >= 1 && r.height() >= 1) fillRect(r.toAlignedRect(), m_rubberErase);
     update();
+    return;
+  }
+  if (m_lassoing) {
+    m_lassoing = false;
+    m_lasso << widgetToImage(e->position());
+    update(lassoWidgetRect());
+    fillPolygon(m_lasso, m_lassoErase);
+    m_lasso.clear();
     return;
   }
   endStroke();

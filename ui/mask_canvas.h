@@ -11,6 +11,7 @@
 #include <QImage>
 #include <QPixmap>
 #include <QPointer>
+#include <QPolygonF>
 #include <QWidget>
 
 #include "mask_ops.h"
@@ -25,7 +26,7 @@ class MaskCanvas : public QWidget {
   Q_OBJECT
 
  public:
-  enum class Tool { Brush, Eraser, Rectangle };
+  enum class Tool { Brush, Eraser, Rectangle, Lasso };
   Q_ENUM(Tool)
 
   explicit MaskCanvas(QWidget* parent = nullptr);
@@ -78,6 +79,7 @@ class MaskCanvas : public QWidget {
   void clearMask();
   void growMask(int px);  // negative shrinks
   void fillRect(const QRect& imageRect, bool erase = false);
+  void fillPolygon(const QPolygonF& imagePolygon, bool erase = false);
 
   // Paints a stroke through image-space points, as a mouse drag would (one undo step).
   // Used by tests, scripts and benchmarks.
@@ -133,6 +135,7 @@ class MaskCanvas : public QWidget {
   void updateImageRect(const QRect& imageRect);
   QRectF imageTargetRect() const;
   QRect cursorRect(QPointF widgetPoint) const;
+  QRect lassoWidgetRect() const;
   void pushMaskSnapshot(const QString& text, const QImage& before, const QImage& after);
 
   QImage m_image;    // document base image
@@ -168,7 +171,10 @@ class MaskCanvas : public QWidget {
   bool m_rubberBand = false;
   bool m_rubberErase = false;
   QPointF m_rubberStart, m_rubberEnd;  // image space
-  QPointF m_cursor{-1, -1};            // widget space; negative: outside
+  bool m_lassoing = false;
+  bool m_lassoErase = false;
+  QPolygonF m_lasso;         // image space, closed on release
+  QPointF m_cursor{-1, -1};  // widget space; negative: outside
 };
 
 }  // namespace bd::ui

@@ -1,5 +1,6 @@
 #include "mask_ops.h"
 
+#include <QPainter>
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -152,6 +153,22 @@ void fillMaskRect(QImage& mask, const QRect& rect, bool erase) {
   const QRect r = rect.normalized().intersected(mask.rect());
   for (int y = r.top(); y <= r.bottom() && !r.isEmpty(); ++y)
     std::fill_n(mask.scanLine(y) + r.left(), r.width(), erase ? 0 : 255);
+}
+
+QRect fillMaskPolygon(QImage& mask, const QPolygonF& polygon, bool erase) {
+  const QRect bounds = polygon.boundingRect().toAlignedRect().intersected(mask.rect());
+  if (polygon.size() < 3 || bounds.isEmpty()) return {};
+  // The mask's bytes viewed as an alpha channel (no copy): QPainter's raster engine fills
+  // Alpha8 directly, and without antialiasing a pixel is covered when its centre is.
+  QImage alpha(mask.bits(), mask.width(), mask.height(), mask.bytesPerLine(),
+               QImage::Format_Alpha8);
+  QPainter p(&alpha);
+  p.setRenderHint(QPainter::Antialiasing, false);
+  p.setPen(Qt::NoPen);
+  p.setBrush(Qt::black);  // alpha 255
+  p.setCompositionMode(erase ? QPainter::CompositionMode_Clear : QPainter::CompositionMode_Source);
+  p.drawPolygon(polygon, Qt::WindingFill);
+  return bounds;
 }
 
 double maskCoverage(const QImage& mask) {

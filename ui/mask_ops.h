@@ -4,6 +4,7 @@
 // the tests share them.
 #include <QImage>
 #include <QPointF>
+#include <QPolygonF>
 #include <QRect>
 
 namespace bd::ui {
@@ -23,6 +24,10 @@ void invertMask(QImage& mask);
 // Binary grow (px > 0) or shrink (px < 0) by a Euclidean distance; the result is 0/255.
 void growMask(QImage& mask, int px);
 void fillMaskRect(QImage& mask, const QRect& rect, bool erase);
+// Fills (or erases) the inside of a closed polygon in image coordinates, winding rule, so
+// a lasso that crosses itself still fills everything it encircles. Hard-edged like the
+// rectangle fill: a pixel is in when its centre is. Returns the changed rectangle.
+QRect fillMaskPolygon(QImage& mask, const QPolygonF& polygon, bool erase);
 // Share of pixels at or above 128, in [0, 1].
 double maskCoverage(const QImage& mask);
 bool maskIsEmpty(const QImage& mask);

@@ -132,6 +132,60 @@ class TestMaskCanvas : public QObject {
     QCOMPARE(countAtLeast(m_canvas->mask(), 255), 200);
   }
 
+  void lassoFillsThePolygon() {
+    // A right triangle with legs of 40 px: pixel centres inside number 40 * 39 / 2 + 40
+    // give or take the hypotenuse's rounding, so check area and corners, not one count.
+    m_canvas->fillPolygon(QPolygonF{QPointF(20, 20), QPointF(60, 20), QPointF(20, 60)});
+    QCOMPARE(m_canvas->undoStack()->count(), 1);
+    const int filled = countAtLeast(m_canvas->mask(), 255);
+    QVERIFY2(std::abs(filled - 800) <= 40, qPrintable(QString::number(filled)));
+    QCOMPARE(maskAt(m_canvas->mask(), 25, 25), 255);
+    QCOMPARE(maskAt(m_canvas->mask(), 55, 55), 0);  // beyond the hypotenuse
+    // Erasing a lasso clears only inside it; a polygon without area is no undo step.
+    m_canvas->fillPolygon(QPolygonF{QPointF(20, 20), QPointF(30, 20), QPointF(20, 30)}, true);
+    QCOMPARE(maskAt(m_canvas->mask(), 22, 22), 0);
+    QCOMPARE(maskAt(m_canvas->mask(), 40, 25), 255);
+    QCOMPARE(m_canvas->undoStack()->count(), 2);
+    m_canvas->fillPolygon(QPolygonF{QPointF(80, 80), QPointF(120, 80), QPointF(100, 80)});
+    QCOMPARE(m_canvas->undoStack()->count(), 2);
+  }
+
+  void lassoDragIsOneUndoStep() {
+    m_canvas->show();
+    QVERIFY(QTest::qWaitForWindowExposed(m_canvas.get()));
+    m_canvas->setTool(MaskCanvas::Tool::Lasso);
+    // A square drawn as a drag of many small mouse moves around (40,40)-(100,100).
+    QVector<QPointF> path;
+    for (int i = 0; i <= 20; ++i) path << QPointF(40 + 3 * i, 40);
+    for (int i = 1; i <= 20; ++i) path << QPointF(100, 40 + 3 * i);
+    for (int i = 1; i <= 20; ++i) path << QPointF(100 - 3 * i, 100);
+    for (int i = 1; i <= 19; ++i) path << QPointF(40, 100 - 3 * i);
+    auto widget = [&](QPointF p) { return m_canvas->imageToWidget(p).toPoint(); };
+    QTest::mousePress(m_canvas.get(), Qt::LeftButton, {}, widget(path.front()));
+    for (int i = 1; i < path.size(); ++i) QTest::mouseMove(m_canvas.get(), widget(path[i]));
+    QVERIFY(bd::ui::maskIsEmpty(m_canvas->mask()));  // nothing is filled until release
+    QTest::mouseRelease(m_canvas.get(), Qt::LeftButton, {}, widget(QPointF(40, 43)));
+    QCOMPARE(m_canvas->undoStack()->count(), 1);
+    QCOMPARE(maskAt(m_canvas->mask(), 70, 70), 255);
+    QCOMPARE(maskAt(m_canvas->mask(), 30, 70), 0);
+    QCOMPARE(maskAt(m_canvas->mask(), 110, 70), 0);
+    // The view is about 1.9x the image, so the corners land within a pixel or two.
+    const int filled = countAtLeast(m_canvas->mask(), 255);
+    QVERIFY2(std::abs(filled - 60 * 60) <= 4 * 60, qPrintable(QString::number(filled)));
+    // The right button erases with a lasso inside the filled square.
+    QTest::mousePress(m_canvas.get(), Qt::RightButton, {}, widget(QPointF(60, 60)));
+    QTest::mouseMove(m_canvas.get(), widget(QPointF(80, 60)));
+    QTest::mouseMove(m_canvas.get(), widget(QPointF(80, 80)));
+    QTest::mouseRelease(m_canvas.get(), Qt::RightButton, {}, widget(QPointF(60, 80)));
+    QCOMPARE(m_canvas->undoStack()->count(), 2);
+    QCOMPARE(maskAt(m_canvas->mask(), 70, 70), 0);
+    QCOMPARE(maskAt(m_canvas->mask(), 50, 50), 255);
+    m_canvas->undoStack()->undo();
+    QCOMPARE(maskAt(m_canvas->mask(), 70, 70), 255);
+    m_canvas->undoStack()->undo();
+    QVERIFY(bd::ui::maskIsEmpty(m_canvas->mask()));
+  }
+
   void growAndShrinkAreEuclidean() {
     m_canvas->fillRect(QRect(100, 75, 1, 1));
     m_canvas->growMask(3);
