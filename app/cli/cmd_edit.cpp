@@ -13,6 +13,7 @@
 #include "commands.h"
 #include "bd/paths.h"
 #include "demo_scene.h"
+#include "edit_options.h"
 #include "io/atomic_file.h"
 
 namespace fs = std::filesystem;
@@ -25,10 +26,7 @@ struct EditOptions {
   std::string image, mask, prompt, pack, out, device = "auto";
   bool demo = false;
   bool resize_mask = false;
-  EditParams params;
 };
-
-using Setters = std::vector<std::pair<CLI::Option*, std::function<void(EditParams&)>>>;
 
 void progress_bar(const StepInfo& s) {
   static const bool tty = ::isatty(STDERR_FILENO) != 0;
@@ -56,7 +54,7 @@ void same_file_guard(const std::string& input, const fs::path& output) {
     throw Error(ErrorKind::InvalidInput, "refusing to overwrite the input image " + input + " with a result");
 }
 
-int run_edit(EditOptions o, const Setters& setters) {
+int run_edit(EditOptions o, const EditParamOptions& given) {
   if (o.demo) {
     const DemoScene demo = find_demo_scene();
     if (o.image.empty()) o.image = demo.image;
@@ -72,8 +70,7 @@ int run_edit(EditOptions o, const Setters& setters) {
 
   EditRequest request;
   request.params = pack.defaults;
-  for (const auto& [option, apply] : setters)
-    if (option->count() > 0) apply(request.params);
+  given.apply(request.params);
   if (const std::string problem = validate(request.params); !problem.empty())
     throw Error(ErrorKind::InvalidInput, problem);
   request.prompt = o.prompt;
@@ -133,7 +130,6 @@ int run_edit(EditOptions o, const Setters& setters) {
 
 void add_edit_command(CLI::App& app, Command* selected) {
   auto o = std::make_shared<EditOptions>();
-  auto setters = std::make_shared<Setters>();
   auto* cmd = app.add_subcommand("edit", "Edit the masked region of an image to match a text prompt");
   cmd->add_option("--image,-i", o->image, "Source image (PNG, JPEG, WebP, TIFF, BMP); never overwritten");
   cmd->add_option("--mask,-m", o->mask, "Mask image of the same size: nonzero pixels = edit here");
@@ -144,39 +140,9 @@ void add_edit_command(CLI::App& app, Command* selected) {
   cmd->add_flag("--demo", o->demo, "Use the bundled sample scene, mask and prompt");
   cmd->add_flag("--resize-mask", o->resize_mask, "Stretch a mask of another size to the image (nearest)");
 
-  // Every parameter of the original; the ones the user leaves unset take the pack's
-  // defaults, so each option records a setter that copies only what was given.
-  auto remember = [o, setters](CLI::Option* opt, auto EditParams::*field) {
-    setters->push_back({opt, [o, field](EditParams& d) { d.*field = o->params.*field; }});
-  };
-  auto ranged = [&](const char* name, auto EditParams::*field, const char* help, auto lo, auto hi) {
-    remember(cmd->add_option(name, o->params.*field, help)->check(CLI::Range(lo, hi)), field);
-  };
-  auto flag = [&](const char* name, bool EditParams::*field, const char* help) {
-    remember(cmd->add_flag(name, o->params.*field, help), field);
-  };
-  ranged("--skip-timesteps", &EditParams::skip_timesteps, "Respaced steps skipped at the start: edit strength (25)", 0, 999);
-  remember(cmd->add_option("--timestep-respacing", o->params.timestep_respacing, "\"N\", \"a,b,c\" or \"ddimN\" (100)"),
-           &EditParams::timestep_respacing);
-  flag("--ddim", &EditParams::ddim, "DDIM sampling (eta 0) instead of DDPM");
-  ranged("--batch-size", &EditParams::batch_size, "Candidates per diffusion run (4)", 1, 64);
-  ranged("--iterations", &EditParams::iterations, "Diffusion runs; candidates = batch x iterations (8)", 1, 1000);
-  ranged("--aug-num", &EditParams::aug_num, "CLIP views per candidate, one of them plain (8)", 1, 64);
-  ranged("--clip-lambda", &EditParams::clip_lambda, "CLIP guidance weight (1000; packs may lower it)", 0.0, 1e6);
-  ranged("--range-lambda", &EditParams::range_lambda, "Range loss weight (50)", 0.0, 1e6);
-  ranged("--l2-lambda", &EditParams::l2_lambda, "Background L2 weight, --local only (10000)", 0.0, 1e7);
-  ranged("--lpips-lambda", &EditParams::lpips_lambda, "Background LPIPS weight, --local only (1000)", 0.0, 1e7);
-  ranged("--padding", &EditParams::padding, "Context around the mask, fraction of its size (0.25)", 0.0, 4.0);
-  ranged("--feather", &EditParams::feather_px, "Soft edge of the paste-back in pixels (4)", 0, 512);
-  ranged("--grow", &EditParams::grow_px, "Grow the mask by N pixels (negative: shrink)", -512, 512);
-  remember(cmd->add_option("--seed", o->params.seed, "Seed of the first candidate (404)"), &EditParams::seed);
-  flag("--local", &EditParams::local_mode, "Local CLIP-guided diffusion baseline: no blending");
-  flag("--invert-mask", &EditParams::invert_mask, "Edit everything except the mask");
-  flag("--no-enforce-background{false}", &EditParams::enforce_background,
-       "Do not paste the original background over the result");
-  CLI::Option* reference = cmd->add_flag("--reference-fidelity", "The official loop's quirks (shared background noise)");
-  setters->push_back({reference, [](EditParams& d) { d.fidelity = FidelityMode::Reference; }});
-  cmd->callback([o, setters, selected] { *selected = [o, setters] { return run_edit(*o, *setters); }; });
+  auto params = std::make_shared<EditParamOptions>();
+  add_edit_param_options(cmd, params);
+  cmd->callback([o, params, selected] { *selected = [o, params] { return run_edit(*o, *params); }; });
 }
 
 }  // namespace bd::cli

@@ -11,5 +11,6 @@ using Command = std::function<int()>;
 
 void add_models_commands(CLI::App& app, Command* selected);
 void add_edit_command(CLI::App& app, Command* selected);
+void add_bench_commands(CLI::App& app, Command* selected);
 
 }  // namespace bd::cli

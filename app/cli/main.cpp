@@ -9,6 +9,7 @@
 #include "commands.h"
 
 int main(int argc, char** argv) {
+  bd::restart_with_passive_openmp_wait(argv);
   // Logs go to stderr so that stdout stays machine-readable (inspect --json, reports).
   spdlog::set_default_logger(spdlog::stderr_color_mt("blendiff"));
   spdlog::set_pattern("[%H:%M:%S] [%n] [%l] %v");
@@ -28,6 +29,7 @@ int main(int argc, char** argv) {
   bd::cli::Command command;
   bd::cli::add_edit_command(app, &command);
   bd::cli::add_models_commands(app, &command);
+  bd::cli::add_bench_commands(app, &command);
 
   try {
     app.parse(argc, argv);

@@ -44,6 +44,7 @@ void setupLogging() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  bd::restart_with_passive_openmp_wait(argv);
   QElapsedTimer clock;
   clock.start();
   QApplication app(argc, argv);

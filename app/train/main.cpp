@@ -3,12 +3,10 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
-#include <unistd.h>
 #include <CLI/CLI.hpp>
 #include <atomic>
 #include <csignal>
 #include <cstdio>
-#include <cstdlib>
 
 #include "bd/error.h"
 #include "bd/runtime.h"
@@ -29,13 +27,7 @@ std::string command_line(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  // Busy-waiting OpenMP workers (libgomp's default) burn the shared cores: perf showed
-  // 80 % of the time spinning and training ran 7x slower. libgomp reads the policy when
-  // it loads, before main, so set it and start again.
-  if (std::getenv("OMP_WAIT_POLICY") == nullptr) {
-    setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
-    execv("/proc/self/exe", argv);  // returns only on failure: carry on as we are
-  }
+  bd::restart_with_passive_openmp_wait(argv);
   spdlog::set_default_logger(spdlog::stderr_color_mt("blendiff-train"));
   spdlog::set_pattern("[%H:%M:%S] [%n] [%l] %v");
 

@@ -4,6 +4,9 @@
 #include <torch/cuda.h>
 #include <torch/version.h>
 
+#include <unistd.h>
+
+#include <cstdlib>
 #include <regex>
 #include <thread>
 
@@ -17,6 +20,12 @@
 namespace bd {
 
 std::string version() { return BLENDIFF_VERSION; }
+
+void restart_with_passive_openmp_wait(char** argv) {
+  if (std::getenv("OMP_WAIT_POLICY") != nullptr) return;
+  setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
+  execv("/proc/self/exe", argv);  // returns only on failure: carry on as we are
+}
 
 int hardware_threads() {
   const unsigned n = std::thread::hardware_concurrency();

@@ -61,7 +61,22 @@ struct Engine::Impl {
   }
 
   EditResult run(const EditRequest& request);
+  std::vector<double> prompt_distances(const Image& image, const Image& mask,
+                                       const std::vector<std::string>& prompts, const EditParams& p);
 };
+
+namespace {
+
+editing::RegionParams region_params_of(const EditParams& p) {
+  editing::RegionParams r;
+  r.invert = p.invert_mask;
+  r.grow_px = p.grow_px;
+  r.feather_px = p.feather_px;
+  r.padding = p.padding;
+  return r;
+}
+
+}  // namespace
 
 Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Engine::~Engine() = default;
@@ -122,6 +137,29 @@ EditResult Engine::edit(const EditRequest& request) {
   }
 }
 
+std::vector<double> Engine::prompt_distances(const Image& image, const Image& mask,
+                                             const std::vector<std::string>& prompts, const EditParams& params) {
+  try {
+    return impl_->prompt_distances(image, mask, prompts, params);
+  } catch (const c10::Error& e) {
+    throw Error(ErrorKind::Backend, std::string("LibTorch failed scoring prompts: ") + e.what_without_backtrace());
+  }
+}
+
+std::vector<double> Engine::Impl::prompt_distances(const Image& image, const Image& mask,
+                                                   const std::vector<std::string>& prompts, const EditParams& p) {
+  if (prompts.empty()) return {};
+  const editing::PreparedRegion region = editing::prepare_region(image, mask, pack.image_size, region_params_of(p));
+  torch::NoGradGuard no_grad;
+  const auto tokens = tokenizer->tokenize(prompts, pack.context_length);
+  const torch::Tensor text = clip->encode_text(text::to_tensor(tokens).to(device)).to(torch::kFloat32);  // [P, E]
+  const torch::Tensor rgb01 = editing::to_model_tensor(region.model_rgb).to(device).add(1).div(2);
+  const torch::Tensor m = editing::to_model_tensor(region.model_mask).to(device);
+  const torch::Tensor image_embed = editing::ranking_embedding(clip, rgb01, m);  // [1, E]
+  const torch::Tensor d = editing::spherical_distance(text, image_embed).to(torch::kFloat64).cpu().contiguous();
+  return std::vector<double>(d.data_ptr<double>(), d.data_ptr<double>() + d.numel());
+}
+
 EditResult Engine::Impl::run(const EditRequest& request) {
   const auto t_start = Clock::now();
   const EditParams& p = request.params;
@@ -131,13 +169,9 @@ EditResult Engine::Impl::run(const EditRequest& request) {
   EditResult result;
 
   // 1. Region at model size.
-  editing::RegionParams region_params;
-  region_params.invert = p.invert_mask;
-  region_params.grow_px = p.grow_px;
-  region_params.feather_px = p.feather_px;
-  region_params.padding = p.padding;
   const int size = pack.image_size;
-  const editing::PreparedRegion region = editing::prepare_region(request.image, request.mask, size, region_params);
+  const editing::PreparedRegion region =
+      editing::prepare_region(request.image, request.mask, size, region_params_of(p));
   const torch::Tensor init = editing::to_model_tensor(region.model_rgb).to(device);     // [1, 3, S, S]
   const torch::Tensor mask = editing::to_model_tensor(region.model_mask).to(device);    // [1, 1, S, S]
   const auto& diffusion = diffusion_for(p.timestep_respacing);

@@ -38,14 +38,17 @@ ClipLossResult clip_guidance_loss(nn::Clip& clip, const torch::Tensor& text_embe
 
 torch::Tensor ranking_distance(nn::Clip& clip, const torch::Tensor& text_embed,
                                const torch::Tensor& pred01, const torch::Tensor& mask) {
+  return spherical_distance(ranking_embedding(clip, pred01, mask), text_embed).to(torch::kFloat64);
+}
+
+torch::Tensor ranking_embedding(nn::Clip& clip, const torch::Tensor& pred01, const torch::Tensor& mask) {
   const int64_t size = clip->config().image_resolution;
   auto masked = pred01 * mask;
   auto resized = F::interpolate(masked, F::InterpolateFuncOptions()
                                             .size(std::vector<int64_t>{size, size})
                                             .mode(torch::kBilinear)
                                             .align_corners(false));
-  auto embeddings = clip->encode_image(resized).to(torch::kFloat32);
-  return spherical_distance(embeddings, text_embed).to(torch::kFloat64);
+  return clip->encode_image(resized).to(torch::kFloat32);
 }
 
 }  // namespace bd::editing

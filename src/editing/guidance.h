@@ -35,4 +35,7 @@ ClipLossResult clip_guidance_loss(nn::Clip& clip, const torch::Tensor& text_embe
 torch::Tensor ranking_distance(nn::Clip& clip, const torch::Tensor& text_embed,
                                const torch::Tensor& pred01, const torch::Tensor& mask);
 
+// The image side of ranking_distance: CLIP embeddings [B, E] (float32) of that view.
+torch::Tensor ranking_embedding(nn::Clip& clip, const torch::Tensor& pred01, const torch::Tensor& mask);
+
 }  // namespace bd::editing

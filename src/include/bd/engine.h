@@ -81,6 +81,13 @@ class Engine {
   // cancellation is a status, not an error.
   EditResult edit(const EditRequest& request);
 
+  // CLIP distance (the ranking score: lower is better) of the masked region of `image`
+  // to each prompt, seen as ranking sees a finished candidate. The region is prepared with
+  // `params`' mask settings. Benchmarks use it to ask which prompt CLIP thinks fits best.
+  std::vector<double> prompt_distances(const Image& image, const Image& mask,
+                                       const std::vector<std::string>& prompts,
+                                       const EditParams& params = {});
+
   const ModelPack& pack() const;
   std::string device() const;
 

@@ -7,6 +7,13 @@ namespace bd {
 
 std::string version();
 
+// Busy-waiting OpenMP workers (libgomp's default) burn shared cores: perf showed 70-80 %
+// of the time spinning in libgomp and training or editing running several times slower
+// whenever anything else ran. libgomp reads OMP_WAIT_POLICY once, when it loads (before
+// main), so unless the user chose a policy this sets PASSIVE and re-executes the program.
+// Call it first thing in main; it returns only when no restart was needed or possible.
+void restart_with_passive_openmp_wait(char** argv);
+
 // Sets LibTorch's intra-op thread count (LibTorch defaults to 1 here). threads <= 0
 // means all hardware threads. Returns the count in effect.
 int set_threads(int threads);
