@@ -60,17 +60,22 @@ class MainWindow : public QMainWindow {
   void dropEvent(QDropEvent* event) override;
 
  private:
-  void buildActions();
+  // main_window.cpp
   void buildLayout();
   void connectController();
-  void loadSettings();
-  void saveSettings();
-  void addRecentFile(const QString& path);
-  void rebuildRecentMenu();
   void updateTitle();
   void updateGenerateEnabled();
   void showError(const QString& title, const QString& kind, const QString& message);
   void showPackBanner(const QString& text);
+  // main_window_actions.cpp
+  void buildActions();
+  // main_window_files.cpp
+  static QString imageFileFilter();  // "Images (*.png *.jpg …)" for file dialogs
+  void addRecentFile(const QString& path);
+  void rebuildRecentMenu();
+  // main_window_settings.cpp
+  void loadSettings();
+  void saveSettings();
 
   bd::ui::MaskCanvas* m_canvas;
   bd::ui::CandidateModel* m_model;
