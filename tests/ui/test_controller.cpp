@@ -16,22 +16,12 @@
 #include "mask_ops.h"
 #include "test_pack.h"
 #include "test_support.h"
+#include "ui_test_support.h"
 
 using bd::gui::EditController;
+using bd::test::sceneImage;
 using bd::ui::CandidateModel;
 using bd::ui::MaskCanvas;
-
-namespace {
-
-QImage sceneImage(int w, int h) {
-  QImage img(w, h, QImage::Format_RGB888);
-  for (int y = 0; y < h; ++y)
-    for (int x = 0; x < w; ++x)
-      img.setPixelColor(x, y, QColor((x * 5) % 256, (y * 7) % 256, ((x + y) * 3) % 256));
-  return img;
-}
-
-}  // namespace
 
 class TestController : public QObject {
   Q_OBJECT

@@ -1,0 +1,259 @@
+// MainWindow, offscreen, without a model pack: opening every supported format, the
+// export dialogs (never over the source without asking) and the question before
+// quitting with an applied edit that was not exported. Modal dialogs are answered from
+// a timer, as a user would click them.
+#include <QApplication>
+#include <QFileDialog>
+#include <QLineEdit>
+#include <QMessageBox>
+#include <QPointer>
+#include <QPushButton>
+#include <QStandardPaths>
+#include <QTemporaryDir>
+#include <QUndoStack>
+#include <QtTest/QtTest>
+#include <functional>
+
+#include "bd/image.h"
+#include "edit_controller.h"
+#include "image_convert.h"
+#include "main_window.h"
+#include "mask_canvas.h"
+#include "ui_test_support.h"
+
+using bd::gui::MainWindow;
+using bd::test::sceneImage;
+
+namespace {
+
+using DialogAnswer = std::function<void(QWidget*)>;
+
+// Answers the next modal dialogs in order, one answer each, as a user would click them,
+// for as long as it lives. QMessageBox::exec and the static QFileDialog functions spin
+// their own event loop, so only a timer reaches them; each answer runs from a fresh
+// zero-timer, because a dialog it opens in turn (QFileDialog's "replace it?") would
+// otherwise block the polling timer, which Qt never fires inside its own slot.
+class DialogAnswers : public QObject {
+ public:
+  explicit DialogAnswers(QList<DialogAnswer> answers) : m_answers(std::move(answers)) {
+    connect(&m_poll, &QTimer::timeout, this, &DialogAnswers::poll);
+    m_poll.start(10);
+  }
+  int answered() const { return m_answered; }
+
+ private:
+  void poll() {
+    QWidget* modal = QApplication::activeModalWidget();
+    if (!modal || !modal->isVisible() || m_seen.contains(modal)) return;
+    m_seen.append(modal);
+    const DialogAnswer answer = m_answers[m_answered++];
+    if (m_answered == m_answers.size()) m_poll.stop();
+    QTimer::singleShot(0, this, [answer, target = QPointer<QWidget>(modal)] {
+      if (target) answer(target);
+    });
+  }
+
+  QList<DialogAnswer> m_answers;
+  QList<QPointer<QWidget>> m_seen;
+  int m_answered = 0;
+  QTimer m_poll;
+};
+
+std::unique_ptr<DialogAnswers> answerDialogs(QList<DialogAnswer> answers) {
+  return std::make_unique<DialogAnswers>(std::move(answers));
+}
+
+DialogAnswer click(QMessageBox::StandardButton which) {
+  return [which](QWidget* w) {
+    auto* box = qobject_cast<QMessageBox*>(w);
+    QVERIFY2(box && box->button(which), qPrintable(w->metaObject()->className()));
+    box->button(which)->click();
+  };
+}
+
+DialogAnswer choose(const QString& path) {
+  return [path](QWidget* w) {
+    auto* dialog = qobject_cast<QFileDialog*>(w);
+    QVERIFY2(dialog, qPrintable(w->metaObject()->className()));
+    if (path.isEmpty()) return dialog->reject();
+    // selectFile() leaves the name field alone while it has focus, as it has once shown.
+    auto* name = dialog->findChild<QLineEdit*>(QStringLiteral("fileNameEdit"));
+    QVERIFY(name);
+    name->setText(path);
+    static_cast<QDialog*>(dialog)->accept();  // QFileDialog::accept is protected
+  };
+}
+
+QByteArray fileBytes(const QString& path) {
+  QFile f(path);
+  return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
+}
+
+}  // namespace
+
+class TestMainWindow : public QObject {
+  Q_OBJECT
+
+  QTemporaryDir m_tmp;
+  std::unique_ptr<MainWindow> m_window;
+
+  // An image opened from a file with one applied edit on top: unsaved work.
+  QString openWithAppliedEdit() {
+    const QString source = m_tmp.filePath("source.png");
+    bd::save_image(source.toStdString(), bd::ui::fromQImage(sceneImage(48, 32)));
+    if (!m_window->openImage(source)) return {};
+    QImage edited = sceneImage(48, 32);
+    edited.fill(Qt::green);
+    m_window->canvas()->replaceImage(edited, QStringLiteral("Apply"));
+    return source;
+  }
+
+ private slots:
+  void initTestCase() {
+    QStandardPaths::setTestModeEnabled(true);  // never the user's settings
+    QCoreApplication::setOrganizationName(QStringLiteral("BlendiffTests"));
+    QCoreApplication::setApplicationName(QStringLiteral("test_main_window"));
+    QCoreApplication::setAttribute(Qt::AA_DontUseNativeDialogs);
+  }
+
+  void init() {
+    m_window = std::make_unique<MainWindow>(QStringLiteral("cpu"), 1);
+    m_window->show();
+    QVERIFY(QTest::qWaitForWindowExposed(m_window.get()));
+  }
+
+  void cleanup() {
+    m_window->setAskBeforeQuit(false);
+    m_window.reset();
+  }
+
+  void opensEveryFormat_data() {
+    QTest::addColumn<QString>("name");
+    QTest::addColumn<double>("tolerance");  // mean error: JPEG is lossy, the others exact
+    QTest::newRow("png") << "scene.png" << 0.0;
+    QTest::newRow("jpeg") << "scene.jpg" << 12.0;
+    QTest::newRow("webp") << "scene.webp" << 0.0;
+    QTest::newRow("tiff") << "scene.tiff" << 0.0;
+    QTest::newRow("bmp") << "scene.bmp" << 0.0;
+  }
+
+  void opensEveryFormat() {
+    QFETCH(QString, name);
+    QFETCH(double, tolerance);
+    const QImage scene = sceneImage(64, 40);
+    const QString path = m_tmp.filePath(name);
+    bd::save_image(path.toStdString(), bd::ui::fromQImage(scene));
+    QVERIFY(m_window->openImage(path));
+    const QImage opened = m_window->canvas()->image();
+    QCOMPARE(opened.size(), scene.size());
+    double error = 0;
+    for (int y = 0; y < scene.height(); ++y)
+      for (int x = 0; x < scene.width(); ++x) {
+        const QColor a = opened.pixelColor(x, y), b = scene.pixelColor(x, y);
+        error += std::abs(a.red() - b.red()) + std::abs(a.green() - b.green()) +
+                 std::abs(a.blue() - b.blue());
+      }
+    error /= 3.0 * scene.width() * scene.height();
+    QVERIFY2(error <= tolerance, qPrintable(QString::number(error)));
+    QVERIFY(m_window->windowTitle().startsWith(name));
+    QVERIFY(!m_window->controller()->hasUnsavedChanges());
+  }
+
+  void quitWithAnAppliedEditAsks() {
+    m_window->setAskBeforeQuit(true);
+    QVERIFY(!openWithAppliedEdit().isEmpty());
+    QVERIFY(m_window->controller()->hasUnsavedChanges());
+    QVERIFY(m_window->windowTitle().contains('*'));
+
+    // Cancel: the window stays, and so does the edit.
+    auto answered = answerDialogs({click(QMessageBox::Cancel)});
+    QVERIFY(!m_window->close());
+    QCOMPARE(answered->answered(), 1);
+    QVERIFY(m_window->isVisible());
+    QVERIFY(m_window->controller()->hasUnsavedChanges());
+
+    // Save, then cancel the file dialog: still open.
+    answered = answerDialogs({click(QMessageBox::Save), choose({})});
+    QVERIFY(!m_window->close());
+    QCOMPARE(answered->answered(), 2);
+    QVERIFY(m_window->isVisible());
+
+    // Save into a file: exported with the edit, and the window closes.
+    const QString out = m_tmp.filePath("saved_on_quit.png");
+    answered = answerDialogs({click(QMessageBox::Save), choose(out)});
+    QVERIFY(m_window->close());
+    QCOMPARE(answered->answered(), 2);
+    QVERIFY(!m_window->isVisible());
+    QCOMPARE(bd::ui::toQImage(bd::load_image(out.toStdString())).pixelColor(5, 5),
+             QColor(Qt::green));
+    QVERIFY(!m_window->controller()->hasUnsavedChanges());
+  }
+
+  void quitDiscardingAnAppliedEdit() {
+    m_window->setAskBeforeQuit(true);
+    const QString source = openWithAppliedEdit();
+    QVERIFY(!source.isEmpty());
+    const QByteArray before = fileBytes(source);
+    auto answered = answerDialogs({click(QMessageBox::Discard)});
+    QVERIFY(m_window->close());
+    QCOMPARE(answered->answered(), 1);
+    QCOMPARE(fileBytes(source), before);  // discarding writes nothing
+  }
+
+  void quitWithoutChangesDoesNotAsk() {
+    m_window->setAskBeforeQuit(true);
+    QVERIFY(!openWithAppliedEdit().isEmpty());
+    m_window->canvas()->undoStack()->undo();  // back to the file as opened
+    QVERIFY(!m_window->controller()->hasUnsavedChanges());
+    auto answered = answerDialogs({click(QMessageBox::Cancel)});  // only if it wrongly asks
+    QVERIFY(m_window->close());
+    QCOMPARE(answered->answered(), 0);
+  }
+
+  void exportOverTheSourceAsksFirst() {
+    const QString source = openWithAppliedEdit();
+    QVERIFY(!source.isEmpty());
+    const QByteArray original = fileBytes(source);
+
+    // The file dialog's own "replace it?" comes first, then ours about the original.
+    auto answered =
+        answerDialogs({choose(source), click(QMessageBox::Yes), click(QMessageBox::Cancel)});
+    m_window->exportDialog();
+    QCOMPARE(answered->answered(), 3);
+    QCOMPARE(fileBytes(source), original);
+    QVERIFY(m_window->controller()->hasUnsavedChanges());
+
+    answered = answerDialogs({choose(source), click(QMessageBox::Yes), click(QMessageBox::Yes)});
+    m_window->exportDialog();
+    QCOMPARE(answered->answered(), 3);
+    QVERIFY(fileBytes(source) != original);
+    QCOMPARE(bd::ui::toQImage(bd::load_image(source.toStdString())).pixelColor(5, 5),
+             QColor(Qt::green));
+    QVERIFY(!m_window->controller()->hasUnsavedChanges());
+  }
+
+  void exportsJpegAndWebP_data() {
+    QTest::addColumn<QString>("name");
+    QTest::newRow("png") << "export.png";
+    QTest::newRow("jpeg") << "export.jpg";
+    QTest::newRow("webp") << "export.webp";
+  }
+
+  void exportsJpegAndWebP() {
+    QFETCH(QString, name);
+    QVERIFY(!openWithAppliedEdit().isEmpty());
+    const QString out = m_tmp.filePath(name);
+    QFile::remove(out);
+    auto answered = answerDialogs({choose(out)});
+    m_window->exportDialog();
+    QCOMPARE(answered->answered(), 1);
+    const QImage written = bd::ui::toQImage(bd::load_image(out.toStdString()));
+    QCOMPARE(written.size(), QSize(48, 32));
+    QVERIFY(!m_window->controller()->hasUnsavedChanges());
+    // No temporary file is left beside it.
+    QCOMPARE(QDir(m_tmp.path()).entryList({name + "*"}, QDir::Files), QStringList{name});
+  }
+};
+
+QTEST_MAIN(TestMainWindow)
+#include "test_main_window.moc"
