@@ -10,6 +10,7 @@
 
 #include "bd/error.h"
 #include "bd/runtime.h"
+#include "toyworld/samples.h"
 #include "toyworld/trainer.h"
 
 namespace {
@@ -67,7 +68,22 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::IsMember({"full", "smoke", "test"}));
   app.add_flag("--tiny", o.tiny, "Tiny networks (tests and smoke checks of the pipeline only)");
+  std::string samples_dir;
+  bd::toyworld::SampleOptions samples;
+  app.add_option("--write-samples", samples_dir,
+                 "Only write sample scenes (image, mask, prompt) into this folder, then exit");
+  app.add_option("--samples", samples.count, "How many sample scenes")->capture_default_str();
+  app.add_option("--sample-size", samples.size, "Sample scene size in pixels")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
+  if (!samples_dir.empty()) {
+    try {
+      for (const auto& f : bd::toyworld::write_sample_scenes(samples_dir, samples)) std::printf("%s\n", f.c_str());
+      return 0;
+    } catch (const bd::Error& e) {
+      std::fprintf(stderr, "blendiff-train: error (%s): %s\n", bd::to_string(e.kind()), e.what());
+      return 1;
+    }
+  }
   o.command = command_line(argc, argv);
 
   std::signal(SIGINT, on_signal);
