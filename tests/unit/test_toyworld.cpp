@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 #include <QtTest/QtTest>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -20,6 +21,7 @@
 #include "toyworld/clip_trainer.h"
 #include "toyworld/diffusion_loss.h"
 #include "toyworld/oracle.h"
+#include "toyworld/samples.h"
 #include "toyworld/scene.h"
 #include "toyworld/trainer.h"
 
@@ -148,6 +150,27 @@ class TestToyWorld : public QObject {
     }
     qDebug("empty areas read as an object: %d of %d", found, empty);
     QVERIFY(found <= empty / 50);
+  }
+
+  void sampleScenesAreWrittenWithMaskAndPrompt() {
+    const std::string dir = test::scratch_dir("toyworld_samples");
+    SampleOptions so;
+    so.count = 2;
+    so.size = 64;
+    const auto files = write_sample_scenes(dir, so);
+    QCOMPARE(files.size(), std::size_t{2});
+    for (const auto& f : files) {
+      std::ifstream in(f);
+      const auto j = nlohmann::json::parse(in);
+      const std::string prompt = j.at("prompt");
+      QVERIFY(prompt.rfind("a ", 0) == 0 || prompt.rfind("an ", 0) == 0);
+      const Image image = load_image(dir + "/" + j.at("image").get<std::string>());
+      const Image mask = load_image(dir + "/" + j.at("mask").get<std::string>());
+      QCOMPARE(image.width, 64);
+      QCOMPARE(mask.width, 64);
+      QVERIFY(std::any_of(mask.data.begin(), mask.data.end(), [](std::uint8_t v) { return v != 0; }));
+      QVERIFY(std::any_of(mask.data.begin(), mask.data.end(), [](std::uint8_t v) { return v == 0; }));
+    }
   }
 
   void bpeMergesRoundTripThroughClipTokenizer() {
