@@ -3,6 +3,7 @@
 # through the original Python code with Debian's python3-torch. Prints both and the
 # ratios. Needs local checkouts of openai/guided-diffusion and openai/CLIP (not part of
 # Blendiff):  tests/bench/run_benchmarks.sh GUIDED_DIFFUSION_DIR CLIP_DIR [THREADS]
+# The Python tokenizer timing needs Debian's python3-regex.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 gd=${1:?path to an openai/guided-diffusion checkout}
@@ -14,7 +15,7 @@ export OMP_WAIT_POLICY=PASSIVE
 cpp=$(build/bin/bench/bench_networks --threads "$threads" --repeats ${BLENDIFF_BENCH_REPEATS:-3} --vocab "$vocab")
 echo "C++:    $cpp"
 py=$(/usr/bin/python3 tests/bench/python/bench_networks_ref.py --guided-diffusion "$gd" --clip "$clip" \
-       --threads "$threads" --repeats ${BLENDIFF_BENCH_REPEATS:-3})
+       --threads "$threads" --repeats ${BLENDIFF_BENCH_REPEATS:-3} --vocab "$vocab")
 echo "Python: $py"
 /usr/bin/python3 - "$cpp" "$py" <<'PY'
 import json, sys
@@ -22,6 +23,8 @@ c, p = json.loads(sys.argv[1]), json.loads(sys.argv[2])
 for k in sorted(set(c) & set(p)):
     if k.endswith("_s"):
         print(f"{k}: C++ {c[k]:.3f} s, Python {p[k]:.3f} s, C++/Python {c[k] / p[k]:.2f}")
+    elif k.endswith("_per_s"):
+        print(f"{k}: C++ {c[k]:.0f}, Python {p[k]:.0f}, C++ is {c[k] / p[k]:.1f}x faster")
 PY
 
 if [[ "${BLENDIFF_BENCH_LOAD:-0}" == 1 ]]; then

@@ -12,6 +12,7 @@ import json
 import statistics
 import sys
 import time
+import types
 
 import torch
 
@@ -34,6 +35,23 @@ def timed(fn, repeats):
     return statistics.median(times)
 
 
+def tokenizer_prompts_per_s(clip_dir, vocab):
+    """CLIP's SimpleTokenizer and clip.tokenize's padding, on bench_networks' prompts.
+    Needs Debian's python3-regex; ftfy is not in Debian, so its fix_text is the identity
+    (as when the reference vectors were made)."""
+    if importlib.util.find_spec("ftfy") is None:
+        sys.modules["ftfy"] = types.SimpleNamespace(fix_text=lambda text: text)
+    tok = load_module("simple_tokenizer", f"{clip_dir}/clip/simple_tokenizer.py").SimpleTokenizer(vocab)
+    prompts = [f"a photo of a red apple number {i} on a wooden table, highly detailed" for i in range(2000)]
+    sot, eot = tok.encoder["<|startoftext|>"], tok.encoder["<|endoftext|>"]
+    t0 = time.perf_counter()
+    result = torch.zeros(len(prompts), 77, dtype=torch.long)
+    for i, p in enumerate(prompts):
+        ids = [sot] + tok.encode(p) + [eot]
+        result[i, :len(ids)] = torch.tensor(ids)
+    return len(prompts) / (time.perf_counter() - t0)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--guided-diffusion", required=True, help="checkout of openai/guided-diffusion")
@@ -41,6 +59,7 @@ def main():
     ap.add_argument("--threads", type=int, default=0)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--skip-unet", action="store_true")
+    ap.add_argument("--vocab", help="bpe_simple_vocab_16e6.txt.gz: also time the tokenizer")
     args = ap.parse_args()
     if args.threads > 0:
         torch.set_num_threads(args.threads)
@@ -90,6 +109,8 @@ def main():
         torch.autograd.grad(e.square().sum(), v)
 
     out["clip_vitb16_encode_image_8_fwd_bwd_s"] = timed(clip_fwd_bwd, args.repeats)
+    if args.vocab:
+        out["tokenizer_prompts_per_s"] = tokenizer_prompts_per_s(args.clip, args.vocab)
     print(json.dumps(out))
 
 
