@@ -1,6 +1,7 @@
 #include "io/pickle.h"
 
 #include <cstring>
+#include <unordered_map>
 
 #include "bd/error.h"
 
@@ -11,6 +12,77 @@ namespace {
 // exhausting memory through the memo or the stack.
 constexpr std::size_t kMaxStack = 1u << 20;
 constexpr std::uint64_t kMaxMemo = 1u << 24;
+// Deepest nesting accepted. A state dict nests a few levels, a TorchScript module tree a
+// few dozen; the readers walk results recursively, and shared_ptr destructors recurse too.
+constexpr std::size_t kMaxDepth = 1000;
+
+// The values a value holds, by index: items, then dict keys and values, state, storage.
+std::size_t child_count(const Value& v) {
+  return v.items.size() + 2 * v.entries.size() + 2;
+}
+const Value* child(const Value& v, std::size_t i) {
+  if (i < v.items.size()) return v.items[i].get();
+  i -= v.items.size();
+  if (i < 2 * v.entries.size()) return i % 2 ? v.entries[i / 2].second.get() : v.entries[i / 2].first.get();
+  i -= 2 * v.entries.size();
+  return i == 0 ? v.state.get() : v.storage.get();
+}
+
+// "" when the values below `roots` form no cycle and nest at most kMaxDepth deep, else
+// what is wrong. APPEND, SETITEM and BUILD on memoised values can make a container hold
+// itself, which a weight file never needs and which would leak or recurse forever.
+std::string check_structure(const std::vector<const Value*>& roots) {
+  std::unordered_map<const Value*, bool> done;  // false while on the current path
+  struct Frame {
+    const Value* v;
+    std::size_t next;
+  };
+  std::vector<Frame> path;
+  for (const Value* root : roots) {
+    if (!root || done.count(root)) continue;
+    done[root] = false;
+    path.push_back({root, 0});
+    while (!path.empty()) {
+      Frame& f = path.back();
+      if (f.next == child_count(*f.v)) {
+        done[f.v] = true;
+        path.pop_back();
+        continue;
+      }
+      const Value* c = child(*f.v, f.next++);
+      if (!c || (c->items.empty() && c->entries.empty() && !c->state && !c->storage)) continue;
+      auto seen = done.find(c);
+      if (seen != done.end()) {
+        if (!seen->second) return "a container holds itself (cyclic structure)";
+        continue;
+      }
+      if (path.size() >= kMaxDepth) return "values nest more than " + std::to_string(kMaxDepth) + " levels deep";
+      done[c] = false;
+      path.push_back({c, 0});
+    }
+  }
+  return {};
+}
+
+// Drops every link below `work` without recursion, so cyclic or deeply nested values
+// are freed (a cycle of shared_ptrs never is, a deep chain overflows the stack).
+void dismantle(std::vector<ValuePtr> work) {
+  while (!work.empty()) {
+    ValuePtr v = std::move(work.back());
+    work.pop_back();
+    if (!v) continue;
+    for (auto& i : v->items) work.push_back(std::move(i));
+    v->items.clear();
+    for (auto& [k, value] : v->entries) {
+      work.push_back(std::move(k));
+      work.push_back(std::move(value));
+    }
+    v->entries.clear();
+    work.push_back(std::move(v->state));
+    work.push_back(std::move(v->storage));
+  }
+}
+
 }  // namespace
 
 ValuePtr make(Kind kind) {
@@ -107,10 +179,40 @@ void Unpickler::memo_put(std::uint64_t index, const ValuePtr& v) {
   memo_[index] = v;
 }
 
-ValuePtr Unpickler::load() {
+Unpickler::~Unpickler() { release({}); }
+
+void Unpickler::release(ValuePtr extra) {
+  std::vector<ValuePtr> work = std::move(stack_);
+  work.insert(work.end(), std::make_move_iterator(memo_.begin()), std::make_move_iterator(memo_.end()));
+  work.push_back(std::move(extra));
   stack_.clear();
-  marks_.clear();
   memo_.clear();
+  marks_.clear();
+  dismantle(std::move(work));
+}
+
+ValuePtr Unpickler::load() {
+  release({});
+  ValuePtr result;
+  try {
+    result = run();
+  } catch (...) {
+    release({});
+    throw;
+  }
+  std::vector<const Value*> roots = {result.get()};
+  for (const auto& v : stack_) roots.push_back(v.get());
+  for (const auto& v : memo_) roots.push_back(v.get());
+  if (const std::string problem = check_structure(roots); !problem.empty()) {
+    release(std::move(result));
+    fail(problem);
+  }
+  stack_.clear();
+  memo_.clear();
+  return result;
+}
+
+ValuePtr Unpickler::run() {
   auto push = [&](ValuePtr v) {
     if (stack_.size() >= kMaxStack) fail("stack too deep");
     stack_.push_back(std::move(v));

@@ -58,12 +58,19 @@ class Unpickler {
  public:
   // `source` names the file (and entry) for error messages.
   Unpickler(const std::uint8_t* data, std::size_t size, std::string source, Hooks hooks);
-  // Runs to STOP. Throws bd::Error(ModelFiles) on malformed input or a rejected global.
+  ~Unpickler();
+  Unpickler(const Unpickler&) = delete;
+  Unpickler& operator=(const Unpickler&) = delete;
+  // Runs to STOP. Throws bd::Error(ModelFiles) on malformed input, a rejected global, a
+  // cyclic structure or one nested deeper than 1000 levels.
   ValuePtr load();
   // Bytes consumed by the last load(): legacy checkpoints hold several pickles in a row.
   std::size_t position() const { return pos_; }
 
  private:
+  ValuePtr run();
+  // Frees the stack and memo (and `extra`) link by link: safe for cycles and deep chains.
+  void release(ValuePtr extra);
   [[noreturn]] void fail(const std::string& what) const;
   const std::uint8_t* take(std::size_t n);
   std::uint64_t read_le(int bytes);

@@ -110,7 +110,12 @@ TensorFile read_safetensors(const std::string& path) {
     e.end = off[1].get<std::uint64_t>();
     const auto numel = checked_numel(e.shape);
     const std::uint64_t element = c10::elementSize(e.type);
-    if (!numel || static_cast<std::uint64_t>(*numel) > (~0ull) / element) {
+    // Strides multiply every dimension (a zero one counts as 1): they must fit too.
+    int64_t stride_product = 1;
+    bool strides_fit = true;
+    for (int64_t dim : e.shape)
+      strides_fit &= !__builtin_mul_overflow(stride_product, std::max<int64_t>(dim, 1), &stride_product);
+    if (!numel || !strides_fit || static_cast<std::uint64_t>(*numel) > (~0ull) / element) {
       problems.push_back("'" + key + "' has an impossibly large shape");
       continue;
     }

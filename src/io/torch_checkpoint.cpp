@@ -44,11 +44,12 @@ void resolve_zip_storages(const ZipArchive& zip, const std::string& top, const s
     if (!zip.contains(entry))
       throw Error(ErrorKind::ModelFiles, zip.path() + ": storage '" + s->text + "' is missing (no entry " + entry + ")");
     const ByteSpan bytes = zip.read(entry);
-    const std::uint64_t need = static_cast<std::uint64_t>(s->numel) * c10::elementSize(s->dtype);
-    if (bytes.size < need)
+    const std::uint64_t element = c10::elementSize(s->dtype);
+    if (static_cast<std::uint64_t>(s->numel) > bytes.size / element)
       throw Error(ErrorKind::ModelFiles, zip.path() + ": storage '" + s->text + "' holds " +
-                                             std::to_string(bytes.size) + " bytes but " +
-                                             std::to_string(need) + " are needed (truncated?)");
+                                             std::to_string(bytes.size) + " bytes but " + std::to_string(s->numel) +
+                                             " elements of " + std::to_string(element) +
+                                             " bytes are needed (truncated?)");
     s->tensor = tensor_over(bytes.owner, bytes.data, {s->numel}, {1}, s->dtype);
   }
 }

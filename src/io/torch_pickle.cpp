@@ -146,7 +146,8 @@ pickle::Hooks torch_pickle_hooks(const TorchPickleOptions& options,
     // Legacy views: (view_key, offset, size) into the root storage.
     if (it.size() >= 6 && it[5]->kind == Kind::Tuple) {
       const auto& view = it[5]->items;
-      if (view.size() != 3 || view[1]->kind != Kind::Int || view[2]->kind != Kind::Int)
+      if (view.size() != 3 || view[1]->kind != Kind::Int || view[2]->kind != Kind::Int ||
+          view[1]->integer < 0 || view[2]->integer < 0)
         bad("malformed storage view");
       auto v = make(Kind::Storage);
       v->dtype = s->dtype;
@@ -172,24 +173,33 @@ void materialize(const ValuePtr& v, const std::string& source, std::set<const Va
       if (v->tensor.defined()) return;
       ValuePtr storage = v->storage;
       int64_t base = 0;
+      int64_t view_numel = storage->numel;
       if (storage->storage) {  // a legacy view into a root storage
         base = storage->offset;
-        if (base < 0 || base + storage->numel > storage->storage->numel)
+        int64_t view_end = 0;
+        if (base < 0 || __builtin_add_overflow(base, storage->numel, &view_end) ||
+            view_end > storage->storage->numel)
           bad(source + ": storage view lies outside its root storage");
         storage = storage->storage;
       }
       if (!storage->tensor.defined()) bad(source + ": storage '" + storage->text + "' has no data");
       const auto numel = checked_numel(v->sizes);
       if (!numel) bad(source + ": tensor has a negative or overflowing size");
-      int64_t last = base + v->offset;
-      for (std::size_t i = 0; i < v->sizes.size(); ++i) {
+      if (v->offset < 0) bad(source + ": tensor has a negative storage offset");
+      // The last element's index within the view, computed without overflow: a crafted
+      // size or stride must not wrap around into range.
+      int64_t last = v->offset;
+      bool overflow = false;
+      for (std::size_t i = 0; i < v->sizes.size() && *numel > 0; ++i) {
         if (v->strides[i] < 0) bad(source + ": tensor has a negative stride");
-        if (v->sizes[i] > 0) last += (v->sizes[i] - 1) * v->strides[i];
+        int64_t span = 0;
+        overflow |= __builtin_mul_overflow(v->sizes[i] - 1, v->strides[i], &span) ||
+                    __builtin_add_overflow(last, span, &last);
       }
-      if (v->offset < 0 || (*numel > 0 && last >= storage->numel))
+      if (overflow || (*numel > 0 && last >= view_numel))
         bad(source + ": tensor view (offset " + std::to_string(v->offset) +
             ") reaches past the end of storage '" + storage->text + "' of " +
-            std::to_string(storage->numel) + " elements");
+            std::to_string(view_numel) + " elements");
       if (*numel == 0) {
         v->tensor = torch::empty(v->sizes, torch::TensorOptions().dtype(storage->dtype));
       } else {

@@ -85,7 +85,7 @@ TensorFile read_torchscript_archive(const std::shared_ptr<MappedFile>& file, con
     if (!zip.contains(entry))
       throw Error(ErrorKind::ModelFiles, file->path() + ": storage '" + s->text + "' is missing (no entry " + entry + ")");
     const ByteSpan bytes = zip.read(entry);
-    if (bytes.size < static_cast<std::uint64_t>(s->numel) * c10::elementSize(s->dtype))
+    if (static_cast<std::uint64_t>(s->numel) > bytes.size / c10::elementSize(s->dtype))
       throw Error(ErrorKind::ModelFiles, file->path() + ": storage '" + s->text + "' is truncated");
     s->tensor = tensor_over(bytes.owner, bytes.data, {s->numel}, {1}, s->dtype);
   }

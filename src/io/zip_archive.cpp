@@ -152,7 +152,11 @@ ByteSpan ZipArchive::read(const std::string& name) const {
     if (e.compressed != e.uncompressed) throw bad("is stored but its sizes differ");
     return {p, static_cast<std::size_t>(e.uncompressed), file_};
   }
-  if (e.uncompressed > (std::uint64_t{1} << 40)) throw bad("claims an absurd uncompressed size");
+  // Deflate expands at most ~1032:1, so a larger claim is a lie that would make us
+  // allocate the claimed size before finding out.
+  if (e.uncompressed > (std::uint64_t{1} << 40) || e.uncompressed / 1032 > e.compressed + 1)
+    throw bad("claims an impossible uncompressed size (" + std::to_string(e.uncompressed) + " bytes from " +
+              std::to_string(e.compressed) + ")");
   auto buffer = std::make_shared<std::vector<std::uint8_t>>(e.uncompressed);
   if (e.uncompressed == 0) return {buffer->data(), 0, buffer};
   z_stream zs{};
