@@ -38,6 +38,22 @@ void apply_defaults(const nlohmann::json& d, EditParams& p, std::vector<std::str
   take("seed", p.seed);
 }
 
+// One {"file", "sha256", "bytes", "source"} object; `what` names it in problems.
+bool read_file_fields(const nlohmann::json& e, const std::string& what, const fs::path& dir, PackFile& f,
+                      std::vector<std::string>& problems) {
+  if (!e.is_object() || !e.contains("file") || !e.at("file").is_string() ||
+      e.at("file").get<std::string>().empty()) {
+    problems.push_back(what + ".file is missing");
+    return false;
+  }
+  fs::path p = e.at("file").get<std::string>();
+  f.path = (p.is_absolute() ? p : dir / p).lexically_normal().string();
+  if (e.contains("sha256") && e.at("sha256").is_string()) f.sha256 = e.at("sha256").get<std::string>();
+  if (e.contains("bytes") && e.at("bytes").is_number_integer()) f.bytes = e.at("bytes").get<int64_t>();
+  if (e.contains("source") && e.at("source").is_string()) f.source = e.at("source").get<std::string>();
+  return true;
+}
+
 PackFile read_file_entry(const nlohmann::json& j, const char* role, const fs::path& dir,
                          std::vector<std::string>& problems) {
   PackFile f;
@@ -47,16 +63,44 @@ PackFile read_file_entry(const nlohmann::json& j, const char* role, const fs::pa
     return f;
   }
   const auto& e = j.at(role);
-  if (!e.contains("file") || !e.at("file").is_string()) {
-    problems.push_back(std::string(role) + ".file is missing");
-    return f;
+  if (!read_file_fields(e, role, dir, f, problems)) return f;
+  if (e.contains("alternatives")) {
+    if (!e.at("alternatives").is_array()) {
+      problems.push_back(std::string(role) + ".alternatives is not a list");
+      return f;
+    }
+    for (std::size_t i = 0; i < e.at("alternatives").size(); ++i) {
+      PackFile alt;
+      alt.role = role;
+      if (read_file_fields(e.at("alternatives")[i], std::string(role) + ".alternatives[" + std::to_string(i) + "]",
+                           dir, alt, problems))
+        f.alternatives.push_back(std::move(alt));
+    }
   }
-  fs::path p = e.at("file").get<std::string>();
-  f.path = (p.is_absolute() ? p : dir / p).lexically_normal().string();
-  if (e.contains("sha256") && e.at("sha256").is_string()) f.sha256 = e.at("sha256").get<std::string>();
-  if (e.contains("bytes") && e.at("bytes").is_number_integer()) f.bytes = e.at("bytes").get<int64_t>();
-  if (e.contains("source") && e.at("source").is_string()) f.source = e.at("source").get<std::string>();
+  // The first choice when present, else the first alternative that is.
+  std::error_code ec;
+  if (fs::exists(f.path, ec)) return f;
+  for (std::size_t i = 0; i < f.alternatives.size(); ++i) {
+    if (!fs::exists(f.alternatives[i].path, ec)) continue;
+    PackFile chosen = f.alternatives[i];
+    std::vector<PackFile> others = std::move(f.alternatives);
+    others.erase(others.begin() + static_cast<std::ptrdiff_t>(i));
+    others.insert(others.begin(), std::move(f));
+    chosen.alternatives = std::move(others);
+    return chosen;
+  }
   return f;
+}
+
+// "put X at PATH (get it from SOURCE)", with every accepted alternative.
+std::string where_to_put(const PackFile& f) {
+  auto one = [](const PackFile& p) {
+    return fs::path(p.path).filename().string() + " at " + p.path +
+           (p.source.empty() ? std::string() : " (get it from " + p.source + ")");
+  };
+  std::string text = "put " + one(f);
+  for (const PackFile& alt : f.alternatives) text += ", or instead " + one(alt);
+  return text;
 }
 
 }  // namespace
@@ -114,14 +158,16 @@ std::vector<PackCheck> verify_model_pack(const ModelPack& pack, bool hash_files)
     std::error_code ec;
     const auto size = fs::file_size(f->path, ec);
     if (ec) {
-      c.problem = "missing: put the file at " + f->path + (f->source.empty() ? "" : " (get it from " + f->source + ")");
+      c.problem = "missing: " + where_to_put(*f);
     } else if (f->bytes >= 0 && static_cast<int64_t>(size) != f->bytes) {
       c.problem = "size is " + std::to_string(size) + " bytes, expected " + std::to_string(f->bytes) +
                   " (incomplete download or another file?)";
     } else if (hash_files && !f->sha256.empty()) {
       const std::string actual = core::sha256_file(f->path);
-      if (actual != f->sha256) c.problem = "SHA-256 is " + actual + ", expected " + f->sha256;
+      if (actual != f->sha256) c.problem = "SHA-256 is " + actual + ", expected " + f->sha256 + " (another file?)";
     }
+    if (!c.problem.empty() && !ec && !f->source.empty())
+      c.problem += "; replace it with the published file from " + f->source;
     c.ok = c.problem.empty();
     out.push_back(std::move(c));
   }

@@ -16,6 +16,10 @@ struct PackFile {
   std::string sha256;   // expected, lower-case hex; "" when the manifest gives none
   int64_t bytes = -1;   // expected size; -1 when unknown
   std::string source;   // where users get it (published packs), for messages
+  // Other files accepted in its place (e.g. the Hugging Face CLIP safetensors for OpenAI's
+  // TorchScript archive). When `path` is absent and one of these exists, load_model_pack
+  // puts that one here and the others, the manifest's first choice included, in this list.
+  std::vector<PackFile> alternatives;
 };
 
 struct ModelPack {
