@@ -37,7 +37,9 @@ void add_edit_param_options(CLI::App* cmd, const std::shared_ptr<EditParamOption
   ranged("--padding", &EditParams::padding, "Context around the mask, fraction of its size (0.25)", 0.0, 4.0);
   ranged("--feather", &EditParams::feather_px, "Soft edge of the paste-back in pixels (4)", 0, 512);
   ranged("--grow", &EditParams::grow_px, "Grow the mask by N pixels (negative: shrink)", -512, 512);
-  remember(cmd->add_option("--seed", g.seed, "Seed of the first candidate (404)"), &EditParams::seed);
+  // CLI11 would wrap "-1" into 2^64 - 1 silently.
+  remember(cmd->add_option("--seed", g.seed, "Seed of the first candidate (404)")->check(CLI::NonNegativeNumber),
+           &EditParams::seed);
   flag("--local", &EditParams::local_mode, "Local CLIP-guided diffusion baseline: no blending");
   flag("--invert-mask", &EditParams::invert_mask, "Edit everything except the mask");
   flag("--no-enforce-background{false}", &EditParams::enforce_background,
