@@ -20,6 +20,7 @@ namespace {
 struct BenchOptions {
   std::string pack, out, device = "auto";
   int cases = 100;
+  int jobs = 1;
   std::uint64_t first_seed = 1;
   bool images = false;
 };
@@ -63,11 +64,18 @@ int run_bench(const BenchOptions& o, const EditParamOptions& given) {
 
   EngineOptions engine_options;
   engine_options.device = o.device;
-  auto engine = Engine::load(pack, engine_options);
+  engine_options.threads = o.jobs > 1 ? 1 : -1;  // one core per case in flight, else --threads
+  std::vector<std::unique_ptr<Engine>> engines;
+  std::vector<Engine*> workers;
+  for (int j = 0; j < o.jobs; ++j) {
+    engines.push_back(Engine::load(pack, engine_options));
+    workers.push_back(engines.back().get());
+  }
   const fs::path out(o.out);
   fs::create_directories(out);
   if (o.images) fs::create_directories(out / "images");
-  std::fprintf(stderr, "bench toyworld: %d cases, %s\n", o.cases, toyworld::describe_settings(options.params).c_str());
+  std::fprintf(stderr, "bench toyworld: %d cases (%d at a time), %s\n", o.cases, o.jobs,
+               toyworld::describe_settings(options.params).c_str());
 
   auto on_case = [&](int i, const toyworld::CaseResult& r, const toyworld::EditCase& c, const EditResult& result) {
     int ok = 0;
@@ -82,7 +90,7 @@ int run_bench(const BenchOptions& o, const EditParamOptions& given) {
       save_image((out / "images" / name).string(), case_strip(c, result));
     }
   };
-  const toyworld::EditBenchmarkReport report = toyworld::run_edit_benchmark(*engine, options, on_case);
+  const toyworld::EditBenchmarkReport report = toyworld::run_edit_benchmark(workers, options, on_case);
   const std::string table = toyworld::report_table(report);
   io::write_file_atomically((out / "report.json").string(), toyworld::report_json(report));
   io::write_file_atomically((out / "table.txt").string(), table);
@@ -104,6 +112,8 @@ void add_bench_commands(CLI::App& app, Command* selected) {
   cmd->add_option("--cases", o->cases, "Number of edit cases (100)")->check(CLI::Range(1, 100000));
   cmd->add_option("--first-seed", o->first_seed, "Seed of the first case (1); training never sees seeds < 2^63");
   cmd->add_option("--device", o->device, "auto, cpu, cuda or cuda:N");
+  cmd->add_option("--jobs", o->jobs, "Cases edited at once, each with its own engine on one CPU thread (1)")
+      ->check(CLI::Range(1, 64));
   cmd->add_flag("--images", o->images, "Also write a strip per case: scene, mask, candidates best first");
   auto params = std::make_shared<EditParamOptions>();
   add_edit_param_options(cmd, params);

@@ -90,7 +90,7 @@ int run_edit(EditOptions o, const EditParamOptions& given) {
 
   EngineOptions engine_options;
   engine_options.device = o.device;
-  engine_options.threads = 0;  // already set by --threads at start-up; keep it
+  engine_options.threads = -1;  // --threads set it at start-up; keep it
   auto engine = Engine::load(pack, engine_options);
   const EditResult result = engine->edit(request);
   for (const auto& w : result.warnings) std::fprintf(stderr, "blendiff-cli: warning: %s\n", w.c_str());

@@ -85,7 +85,7 @@ const ModelPack& Engine::pack() const { return impl_->pack; }
 std::string Engine::device() const { return impl_->device.str(); }
 
 std::unique_ptr<Engine> Engine::load(const ModelPack& pack, const EngineOptions& options) {
-  set_threads(options.threads);
+  if (options.threads >= 0) set_threads(options.threads);
   auto impl = std::make_unique<Impl>();
   impl->pack = pack;
   impl->device = torch::Device(resolve_device(options.device));

@@ -1,11 +1,15 @@
 #include "toyworld/edit_benchmark.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <exception>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <opencv2/imgproc.hpp>
+#include <thread>
 
 #include "bd/error.h"
 #include "toyworld/oracle.h"
@@ -94,56 +98,93 @@ BackgroundDiff background_diff(const Image& original, const Image& edited, const
   return out;
 }
 
+namespace {
+
+CaseResult run_case(Engine& engine, const EditBenchmarkOptions& options, std::uint64_t case_seed,
+                    const std::vector<std::string>& prompts, EditCase& edit_case, EditResult& result) {
+  edit_case = benchmark_case(case_seed);
+  EditRequest request;
+  request.image = edit_case.scene.image;
+  request.mask = edit_case.mask;
+  request.prompt = edit_case.prompt;
+  request.params = options.params;
+  // Each case draws its own candidates; the same case always draws the same ones.
+  request.params.seed = options.params.seed + case_seed * 1000;
+  const int band_px = std::max(0, options.params.grow_px) + options.params.feather_px + 1;
+  const auto t0 = std::chrono::steady_clock::now();
+  result = engine.edit(request);
+
+  CaseResult cr;
+  cr.seed = case_seed;
+  cr.prompt = edit_case.prompt;
+  cr.empty_area = edit_case.object_index < 0;
+  cr.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  for (const Candidate& c : result.candidates) {
+    CandidateScore s;
+    s.seed = c.seed;
+    s.clip_distance = c.score;
+    const OracleVerdict v = judge(c.image, edit_case.mask, edit_case.colour, edit_case.shape);
+    s.colour_ok = v.colour_ok;
+    // Shape on its own: the dominant palette colour's outline, whatever that colour is.
+    s.shape_ok = v.reading.found && v.reading.shape == edit_case.shape;
+    s.oracle_reading = v.reading.found ? std::string(name(v.reading.colour)) + " " + name(v.reading.shape) : "nothing";
+    const std::vector<double> d = engine.prompt_distances(c.image, edit_case.mask, prompts, request.params);
+    const auto best = static_cast<std::size_t>(std::min_element(d.begin(), d.end()) - d.begin());
+    s.clip_says_ok = all_pairs()[best].colour == edit_case.colour && all_pairs()[best].shape == edit_case.shape;
+    const BackgroundDiff bg = background_diff(edit_case.scene.image, c.image, edit_case.mask, band_px);
+    s.background_psnr_db = bg.psnr_db;
+    s.background_max_abs = bg.max_abs;
+    s.max_abs_outside_band = bg.max_abs_outside_band;
+    cr.candidates.push_back(std::move(s));
+  }
+  return cr;
+}
+
+}  // namespace
+
 EditBenchmarkReport run_edit_benchmark(Engine& engine, const EditBenchmarkOptions& options,
                                        const CaseProgress& on_case) {
+  return run_edit_benchmark(std::vector<Engine*>{&engine}, options, on_case);
+}
+
+EditBenchmarkReport run_edit_benchmark(const std::vector<Engine*>& engines, const EditBenchmarkOptions& options,
+                                       const CaseProgress& on_case) {
+  if (engines.empty()) throw Error(ErrorKind::InvalidInput, "the benchmark needs an engine");
   if (options.cases < 1) throw Error(ErrorKind::InvalidInput, "the benchmark needs at least one case");
   if (const std::string problem = validate(options.params); !problem.empty())
     throw Error(ErrorKind::InvalidInput, problem);
   EditBenchmarkReport report;
-  report.pack = engine.pack().name;
+  report.pack = engines.front()->pack().name;
   report.options = options;
+  report.cases.resize(static_cast<std::size_t>(options.cases));
   const std::vector<std::string> prompts = all_pair_prompts();
-  const int band_px = std::max(0, options.params.grow_px) + options.params.feather_px + 1;
 
-  for (int i = 0; i < options.cases; ++i) {
-    const std::uint64_t case_seed = options.first_seed + static_cast<std::uint64_t>(i);
-    const EditCase edit_case = benchmark_case(case_seed);
-    EditRequest request;
-    request.image = edit_case.scene.image;
-    request.mask = edit_case.mask;
-    request.prompt = edit_case.prompt;
-    request.params = options.params;
-    // Each case draws its own candidates; the same case always draws the same ones.
-    request.params.seed = options.params.seed + case_seed * 1000;
-    const auto t0 = std::chrono::steady_clock::now();
-    const EditResult result = engine.edit(request);
-
-    CaseResult cr;
-    cr.seed = case_seed;
-    cr.prompt = edit_case.prompt;
-    cr.empty_area = edit_case.object_index < 0;
-    cr.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    for (const Candidate& c : result.candidates) {
-      CandidateScore s;
-      s.seed = c.seed;
-      s.clip_distance = c.score;
-      const OracleVerdict v = judge(c.image, edit_case.mask, edit_case.colour, edit_case.shape);
-      s.colour_ok = v.colour_ok;
-      // Shape on its own: the dominant palette colour's outline, whatever that colour is.
-      s.shape_ok = v.reading.found && v.reading.shape == edit_case.shape;
-      s.oracle_reading = v.reading.found ? std::string(name(v.reading.colour)) + " " + name(v.reading.shape) : "nothing";
-      const std::vector<double> d = engine.prompt_distances(c.image, edit_case.mask, prompts, request.params);
-      const auto best = static_cast<std::size_t>(std::min_element(d.begin(), d.end()) - d.begin());
-      s.clip_says_ok = all_pairs()[best].colour == edit_case.colour && all_pairs()[best].shape == edit_case.shape;
-      const BackgroundDiff bg = background_diff(edit_case.scene.image, c.image, edit_case.mask, band_px);
-      s.background_psnr_db = bg.psnr_db;
-      s.background_max_abs = bg.max_abs;
-      s.max_abs_outside_band = bg.max_abs_outside_band;
-      cr.candidates.push_back(std::move(s));
+  std::atomic<int> next{0};
+  std::mutex progress_mutex;
+  std::exception_ptr failure;
+  auto work = [&](Engine& engine) {
+    for (int i = next++; i < options.cases; i = next++) {
+      try {
+        EditCase edit_case;
+        EditResult result;
+        CaseResult cr = run_case(engine, options, options.first_seed + static_cast<std::uint64_t>(i), prompts,
+                                 edit_case, result);
+        std::lock_guard<std::mutex> lock(progress_mutex);
+        if (on_case) on_case(i, cr, edit_case, result);
+        report.cases[static_cast<std::size_t>(i)] = std::move(cr);
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(progress_mutex);
+        if (!failure) failure = std::current_exception();
+        next = options.cases;  // the others stop after their current case
+        return;
+      }
     }
-    if (on_case) on_case(i, cr, edit_case, result);
-    report.cases.push_back(std::move(cr));
-  }
+  };
+  std::vector<std::thread> threads;
+  for (std::size_t k = 1; k < engines.size(); ++k) threads.emplace_back(work, std::ref(*engines[k]));
+  work(*engines.front());
+  for (auto& t : threads) t.join();
+  if (failure) std::rethrow_exception(failure);
   report.summary = summarize(report.cases);
   return report;
 }

@@ -76,6 +76,11 @@ using CaseProgress = std::function<void(int index, const CaseResult&, const Edit
 // The held-out edit case with this seed (same as the benchmark's).
 EditCase benchmark_case(std::uint64_t seed);
 
+// Runs the cases on as many threads as there are engines, each thread with its own engine
+// (an Engine belongs to one thread at a time). Results are in case order whatever the
+// order they finish in; on_case is called once per case, one call at a time.
+EditBenchmarkReport run_edit_benchmark(const std::vector<Engine*>& engines, const EditBenchmarkOptions& options,
+                                       const CaseProgress& on_case = {});
 EditBenchmarkReport run_edit_benchmark(Engine& engine, const EditBenchmarkOptions& options,
                                        const CaseProgress& on_case = {});
 

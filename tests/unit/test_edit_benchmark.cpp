@@ -135,6 +135,17 @@ class TestEditBenchmark : public QObject {
     const std::string json = report_json(r);
     QVERIFY(json.find("\"adversarial_of_clip_yes\"") != std::string::npos);
     QVERIFY(report_table(r).find("colour and shape") != std::string::npos);
+
+    // Two engines on two threads: the same cases in the same order, the same candidates.
+    const auto second = Engine::load(load_model_pack(test::make_reference_test_pack(test::scratch_dir("benchmark_pack"))));
+    const EditBenchmarkReport parallel = run_edit_benchmark(std::vector<Engine*>{engine.get(), second.get()}, o);
+    QCOMPARE(parallel.cases.size(), r.cases.size());
+    for (std::size_t i = 0; i < r.cases.size(); ++i) {
+      QCOMPARE(parallel.cases[i].seed, r.cases[i].seed);
+      QCOMPARE(parallel.cases[i].prompt, r.cases[i].prompt);
+      for (std::size_t k = 0; k < r.cases[i].candidates.size(); ++k)
+        QVERIFY(std::abs(parallel.cases[i].candidates[k].clip_distance - r.cases[i].candidates[k].clip_distance) < 1e-6);
+    }
   }
 };
 

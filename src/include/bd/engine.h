@@ -17,7 +17,7 @@ namespace bd {
 
 struct EngineOptions {
   std::string device = "auto";  // "auto", "cpu", "cuda", "cuda:N"
-  int threads = 0;              // CPU threads; 0 = all cores
+  int threads = 0;              // CPU threads; 0 = all cores; -1 = keep the process's setting
 };
 
 struct StepInfo {
