@@ -1,0 +1,141 @@
+// make_fuzz_seeds SOURCE_DIR OUT_DIR: writes the seed corpora of the fuzz targets
+// (fuzz/corpus/<target>/) from the repository's own fixtures and our own writers, so
+// nothing in them comes from elsewhere. Re-run it when a format gains a feature.
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <opencv2/core.hpp>
+
+#include "bd/error.h"
+#include "bd/image.h"
+#include "io/mapped_file.h"
+#include "io/safetensors.h"
+#include "io/zip_archive.h"
+
+namespace fs = std::filesystem;
+using namespace bd;
+
+namespace {
+
+fs::path out_root;
+
+void write(const std::string& target, const std::string& name, const std::string& bytes) {
+  const fs::path dir = out_root / target;
+  fs::create_directories(dir);
+  std::ofstream(dir / name, std::ios::binary) << bytes;
+}
+
+std::string read(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read " + path.string());
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+Image gradient(int w, int h, int channels, int depth) {
+  Image img;
+  img.width = w;
+  img.height = h;
+  img.channels = channels;
+  img.depth = depth;
+  img.data.resize(static_cast<std::size_t>(w) * h * img.bytes_per_pixel());
+  for (std::size_t i = 0; i < img.data.size(); ++i) img.data[i] = static_cast<std::uint8_t>(i * 7 + i / 13);
+  return img;
+}
+
+Image rect(int w, int h, int x0, int y0, int x1, int y1) {
+  Image m = gradient(w, h, 1, 8);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) m.data[y * w + x] = x >= x0 && x < x1 && y >= y0 && y < y1 ? 255 : 0;
+  return m;
+}
+
+std::string encoded(const Image& img, const std::string& ext) {
+  const fs::path tmp = out_root / ("tmp" + ext);
+  save_image(tmp.string(), img);
+  std::string bytes = read(tmp);
+  fs::remove(tmp);
+  return bytes;
+}
+
+// The image target's input: 4-byte little-endian image length, image file, mask file.
+std::string image_and_mask(const std::string& image, const std::string& mask) {
+  const auto n = static_cast<std::uint32_t>(image.size());
+  std::string s = {char(n & 0xff), char((n >> 8) & 0xff), char((n >> 16) & 0xff), char(n >> 24)};
+  return s + image + mask;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 3) {
+    std::fprintf(stderr, "usage: make_fuzz_seeds SOURCE_DIR OUT_DIR\n");
+    return 2;
+  }
+  const fs::path src = argv[1];
+  out_root = argv[2];
+  try {
+    // safetensors: our writer, every dtype, metadata, scalars and empty tensors.
+    {
+      const fs::path tmp = out_root / "tmp.safetensors";
+      auto save = [&](const std::string& name, const std::vector<io::NamedTensor>& t,
+                      const std::map<std::string, std::string>& meta) {
+        fs::create_directories(out_root);
+        io::write_safetensors(tmp.string(), t, meta);
+        write("safetensors", name, read(tmp));
+        fs::remove(tmp);
+      };
+      save("f32_meta.safetensors", {{"w", torch::arange(6, torch::kFloat32).reshape({2, 3})}}, {{"format", "pt"}});
+      save("dtypes.safetensors",
+           {{"a", torch::ones({2}, torch::kFloat16)}, {"b", torch::ones({2}, torch::kBFloat16)},
+            {"c", torch::ones({3}, torch::kInt64)}, {"d", torch::ones({1}, torch::kBool)},
+            {"e", torch::ones({2, 2}, torch::kFloat64)}, {"f", torch::ones({4}, torch::kUInt8)}},
+           {});
+      save("scalar_empty.safetensors", {{"s", torch::tensor(3.5f)}, {"z", torch::zeros({0, 4})}}, {});
+    }
+    // Checkpoints and TorchScript archives: the fixtures tests/data/gen made.
+    const fs::path ck = src / "tests/data/checkpoints";
+    for (const char* f : {"tiny_zip.pt", "tiny_deflated.pt", "tiny_archive.pt", "nested.pt", "tiny_legacy.pt",
+                          "evil_legacy.pt", "evil_os_system.pt"})
+      write("torch_checkpoint", f, read(ck / f));
+    write("torchscript", "tiny_script.pt", read(ck / "tiny_script.pt"));
+    // Unpickler: the pickles inside those archives, and the legacy file (its first pickles).
+    write("unpickler", "evil_plain.pkl", read(ck / "evil_plain.pkl"));
+    write("unpickler", "tiny_legacy.pt", read(ck / "tiny_legacy.pt"));
+    for (const char* f : {"tiny_zip.pt", "nested.pt", "tiny_script.pt", "evil_os_system.pt"}) {
+      const io::ZipArchive zip(io::MappedFile::open((ck / f).string()));
+      for (const auto& name : zip.names()) {
+        if (name.size() < 4 || name.substr(name.size() - 4) != ".pkl") continue;
+        const io::ByteSpan b = zip.read(name);
+        std::string flat = std::string(f) + "-" + name;
+        for (char& c : flat)
+          if (c == '/') c = '_';
+        write("unpickler", flat, std::string(reinterpret_cast<const char*>(b.data), b.size));
+      }
+    }
+    // pack.json: the ToyWorld manifest and a minimal one.
+    write("pack_json", "toyworld.json", read(src / "models/toyworld/pack.json"));
+    write("pack_json", "minimal.json",
+          R"({"format": "blendiff-pack/1", "image_size": 32, "unet": {"file": "u.safetensors", "bytes": 4},)"
+          R"( "clip": {"file": "c.pt", "sha256": "00"}, "tokenizer": {"file": "m.txt", "context_length": 77},)"
+          R"( "defaults": {"skip_timesteps": 5, "padding": 0.5, "seed": 3}})");
+    // Images and masks in every format, depth and channel count the loader takes.
+    const Image mask = rect(24, 16, 6, 4, 18, 12);
+    const std::string mask_png = encoded(mask, ".png");
+    write("image_mask", "rgb_png", image_and_mask(encoded(gradient(24, 16, 3, 8), ".png"), mask_png));
+    write("image_mask", "rgba16_png", image_and_mask(encoded(gradient(24, 16, 4, 16), ".png"), mask_png));
+    write("image_mask", "gray_jpg_bmp_mask", image_and_mask(encoded(gradient(24, 16, 1, 8), ".jpg"), encoded(mask, ".bmp")));
+    write("image_mask", "webp_tiff_mask", image_and_mask(encoded(gradient(24, 16, 3, 8), ".webp"), encoded(mask, ".tiff")));
+    write("image_mask", "tiff16_other_size_mask", image_and_mask(encoded(gradient(24, 16, 3, 16), ".tiff"),
+                                                                  encoded(rect(8, 8, 2, 2, 6, 6), ".png")));
+    write("image_mask", "rgb_bmp", image_and_mask(encoded(gradient(24, 16, 3, 8), ".bmp"), mask_png));
+    const fs::path im = src / "tests/data/images";
+    write("image_mask", "cmyk_jpg", image_and_mask(read(im / "cmyk.jpg"), mask_png));
+    write("image_mask", "exif_orient6_jpg", image_and_mask(read(im / "orient6.jpg"), mask_png));
+    write("image_mask", "gray_alpha_png", image_and_mask(read(im / "gray_alpha.png"), mask_png));
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "make_fuzz_seeds: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}
