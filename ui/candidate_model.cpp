@@ -55,8 +55,8 @@ int CandidateModel::addCandidate(const CandidateEntry& candidate) {
       std::upper_bound(m_items.begin(), m_items.end(), candidate.score,
                        [](double score, const Item& item) { return score < item.entry.score; });
   const int row = static_cast<int>(pos - m_items.begin());
-  Item item{candidate, candidate.image.scaled(kThumbnailSize, kThumbnailSize, Qt::KeepAspectRatio,
-                                              Qt::SmoothTransformation)};
+  Item item{candidate,
+            candidate.thumbnail.isNull() ? makeThumbnail(candidate.image) : candidate.thumbnail};
   beginInsertRows({}, row, row);
   m_items.insert(row, std::move(item));
   endInsertRows();
@@ -65,6 +65,11 @@ int CandidateModel::addCandidate(const CandidateEntry& candidate) {
   if (row + 1 < m_items.size())
     emit dataChanged(index(row + 1), index(m_items.size() - 1), {RankRole, Qt::ToolTipRole});
   return row;
+}
+
+QImage CandidateModel::makeThumbnail(const QImage& image) {
+  return image.scaled(kThumbnailSize, kThumbnailSize, Qt::KeepAspectRatio,
+                      Qt::SmoothTransformation);
 }
 
 void CandidateModel::removeCandidate(int row) {

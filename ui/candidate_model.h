@@ -36,6 +36,10 @@ class CandidateModel : public QAbstractListModel {
   int count() const { return m_items.size(); }
 
   static constexpr int kThumbnailSize = 144;
+  // The gallery's picture of `image`. Smooth scaling of a full-resolution photo takes
+  // tens of milliseconds, so the worker makes it (CandidateEntry::thumbnail) and the
+  // model only falls back to it here when a candidate arrives without one.
+  static QImage makeThumbnail(const QImage& image);
 
  private:
   struct Item {

@@ -19,8 +19,18 @@ struct StepProgress {
   double etaS = 0.0;
 };
 
+// A live preview (x̂0 with the background pasted). `engineNs` is when the engine handed
+// it over (steady clock), so delivery latency to the screen can be measured.
+struct PreviewFrame {
+  quint64 jobId = 0;
+  int step = 0;
+  QImage image;  // full resolution, in a format the canvas draws without converting
+  qint64 engineNs = 0;
+};
+
 struct CandidateEntry {
   QImage image;        // full resolution, composited onto the original
+  QImage thumbnail;    // the gallery's picture, made off the GUI thread (may be null)
   double score = 0.0;  // CLIP distance; lower is better
   quint64 seed = 0;
   int iteration = 0;
@@ -41,5 +51,6 @@ struct PackInfo {
 }  // namespace bd::ui
 
 Q_DECLARE_METATYPE(bd::ui::StepProgress)
+Q_DECLARE_METATYPE(bd::ui::PreviewFrame)
 Q_DECLARE_METATYPE(bd::ui::CandidateEntry)
 Q_DECLARE_METATYPE(bd::ui::PackInfo)

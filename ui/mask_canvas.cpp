@@ -114,8 +114,9 @@ bool MaskCanvas::saveMask(const QString& path, QString* error) const {
   return true;
 }
 
-void MaskCanvas::setDisplayImage(const QImage& image) {
+void MaskCanvas::setDisplayImage(const QImage& image, bool transient) {
   m_display = (image.isNull() || image.size() == m_image.size()) ? image : QImage();
+  m_displayTransient = transient && !m_display.isNull();
   invalidateScaledCache();
   update();
 }
@@ -357,7 +358,17 @@ void MaskCanvas::paintEvent(QPaintEvent* event) {
   }
   const QRectF target = imageTargetRect();
   const QImage shown = shownImage();
-  if (m_zoom < 1.0) {
+  const bool transient = m_displayTransient && !m_compare;
+  if (m_zoom < 1.0 && transient) {
+    // A live preview: filter only the repainted area, straight from the frame.
+    const QRectF visible =
+        QRectF(widgetToImage(area.topLeft()), widgetToImage(area.bottomRight() + QPoint(1, 1)))
+            .intersected(QRectF(shown.rect()));
+    p.setRenderHint(QPainter::SmoothPixmapTransform);
+    p.drawImage(QRectF(imageToWidget(visible.topLeft()), imageToWidget(visible.bottomRight())),
+                shown, visible);
+    p.setRenderHint(QPainter::SmoothPixmapTransform, false);
+  } else if (m_zoom < 1.0) {
     // Downscaled view: one smooth scaling per zoom level or image change, then plain blits
     // (painting strokes only repaints the overlay).
     if (m_scaledCache.isNull() || m_scaledCacheZoom != m_zoom ||

@@ -20,6 +20,7 @@ EditController::EditController(bd::ui::MaskCanvas* canvas, bd::ui::CandidateMode
       m_candidates(candidates),
       m_worker(new EditWorker(device, threads)) {
   qRegisterMetaType<bd::ui::StepProgress>();
+  qRegisterMetaType<bd::ui::PreviewFrame>();
   qRegisterMetaType<bd::ui::CandidateEntry>();
   qRegisterMetaType<bd::ui::PackInfo>();
   m_thread.setObjectName(QStringLiteral("EditWorker"));
@@ -168,13 +169,13 @@ void EditController::setBusy(bool busy) {
   emit busyChanged(busy);
 }
 
-void EditController::onPreview(quint64 jobId, int step, const QImage& image) {
+void EditController::onPreview(const bd::ui::PreviewFrame& frame) {
   m_worker->previewConsumed();
   // Only the newest preview of the running job matters; older ones are dropped.
-  if (jobId != m_jobId || !m_busy || step <= m_previewStep) return;
-  m_previewStep = step;
-  if (m_shownRow < 0) m_canvas->setDisplayImage(image);
-  emit previewShown(step);
+  if (frame.jobId != m_jobId || !m_busy || frame.step <= m_previewStep) return;
+  m_previewStep = frame.step;
+  if (m_shownRow < 0) m_canvas->setDisplayImage(frame.image, /*transient=*/true);
+  emit previewShown(frame.step, frame.engineNs);
 }
 
 void EditController::showCandidate(int row) {

@@ -72,7 +72,8 @@ class EditController : public QObject {
   void documentOpened(const QString& path);
   void busyChanged(bool busy);
   void progress(const bd::ui::StepProgress& progress);
-  void previewShown(int step);
+  // `engineNs`: when the engine produced it (steady clock), for latency measurements.
+  void previewShown(int step, qint64 engineNs);
   void candidateAdded(int row);
   void editFinished(int candidates, const QStringList& warnings);
   void editCancelled();
@@ -80,7 +81,7 @@ class EditController : public QObject {
 
  private:
   void setBusy(bool busy);
-  void onPreview(quint64 jobId, int step, const QImage& image);
+  void onPreview(const bd::ui::PreviewFrame& frame);
 
   QPointer<bd::ui::MaskCanvas> m_canvas;
   bd::ui::CandidateModel* m_candidates;

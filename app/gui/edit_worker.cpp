@@ -3,12 +3,14 @@
 #include <spdlog/spdlog.h>
 
 #include <QThread>
+#include <chrono>
 #include <exception>
 
 #include "bd/engine.h"
 #include "bd/error.h"
 #include "bd/model_pack.h"
 #include "bd/runtime.h"
+#include "candidate_model.h"
 #include "image_convert.h"
 
 namespace bd::gui {
@@ -34,6 +36,12 @@ std::shared_ptr<spdlog::logger> logger() {
 }
 
 QString qs(const std::string& s) { return QString::fromStdString(s); }
+
+qint64 steadyNowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
 
 }  // namespace
 
@@ -117,11 +125,21 @@ void EditWorker::runEdit(const EditJob& job) {
     request.callbacks.on_preview = [this, &job](int step, const bd::Image& image) {
       if (m_previewsInFlight.load() >= kMaxPreviewsInFlight) return;  // the GUI is behind: skip
       m_previewsInFlight.fetch_add(1);
-      emit previewReady(job.id, step, bd::ui::toQImage(image));
+      bd::ui::PreviewFrame frame;
+      frame.engineNs = steadyNowNs();
+      frame.jobId = job.id;
+      frame.step = step;
+      // Converted here to the format the screen uses, so that painting it on the GUI
+      // thread samples it directly instead of converting the whole frame first.
+      const QImage q = bd::ui::toQImage(image);
+      frame.image = q.convertToFormat(q.hasAlphaChannel() ? QImage::Format_ARGB32_Premultiplied
+                                                          : QImage::Format_RGB32);
+      emit previewReady(frame);
     };
     request.callbacks.on_candidate = [this, &job, &request, &model](const bd::Candidate& c) {
       bd::ui::CandidateEntry entry;
       entry.image = bd::ui::toQImage(c.image);
+      entry.thumbnail = bd::ui::CandidateModel::makeThumbnail(entry.image);
       entry.score = c.score;
       entry.seed = c.seed;
       entry.iteration = c.iteration;

@@ -55,7 +55,7 @@ class EditWorker : public QObject {
   void packLoaded(const bd::ui::PackInfo& info);
   void packFailed(const QString& dir, const QString& kind, const QString& message);
   void stepProgress(const bd::ui::StepProgress& progress);
-  void previewReady(quint64 jobId, int step, const QImage& image);
+  void previewReady(const bd::ui::PreviewFrame& frame);
   void candidateReady(quint64 jobId, const bd::ui::CandidateEntry& candidate);
   void editFinished(quint64 jobId, const QStringList& warnings);
   void editCancelled(quint64 jobId);
