@@ -23,6 +23,7 @@ std::vector<fs::path> data_roots() {
   const fs::path bin = executable_dir();
   std::vector<fs::path> roots = {bin / ".." / "share" / "blendiff"};
   roots.push_back(bin / ".." / "..");
+  roots.push_back(bin / ".." / ".." / "..");
   return roots;
 }
 
