@@ -28,9 +28,11 @@ int64_t BlendedSampler::first_index() const {
   return diffusion_.num_timesteps() - 1 - settings_.skip_timesteps;
 }
 
+bool BlendedSampler::lpips_term() const { return settings_.lpips && settings_.lpips_lambda != 0.0; }
+
 bool BlendedSampler::guided() const {
   const bool clip_term = clip_.has_value() && settings_.clip_lambda != 0.0;
-  return clip_term || settings_.range_lambda != 0.0 || settings_.l2_lambda != 0.0;
+  return clip_term || settings_.range_lambda != 0.0 || settings_.l2_lambda != 0.0 || lpips_term();
 }
 
 torch::Tensor BlendedSampler::start(const torch::Tensor& init, int64_t batch, NoiseSource& noise) const {
@@ -60,11 +62,14 @@ torch::Tensor BlendedSampler::guidance_gradient(const torch::Tensor& x, const to
     loss = loss + r * settings_.range_lambda;
     stats->range_loss = r.item<double>();
   }
-  if (settings_.l2_lambda != 0.0) {
+  if (settings_.l2_lambda != 0.0 || lpips_term()) {
     // The baseline's quirk: the target is the unmasked init, so inside the mask the
     // zeros are pulled toward the original too (reference-spec §2.6).
-    auto background = x_in * (1 - mask);
-    loss = loss + torch::mse_loss(background, init.expand_as(background)) * settings_.l2_lambda;
+    auto background = x_in * (1 - mask);  // [B, 3, S, S]
+    // Σ_b LPIPS(background_b, init), init [1, 3, S, S] broadcast, as lpips(bg, init).sum().
+    if (lpips_term()) loss = loss + settings_.lpips->forward(background, init).sum() * settings_.lpips_lambda;
+    if (settings_.l2_lambda != 0.0)
+      loss = loss + torch::mse_loss(background, init.expand_as(background)) * settings_.l2_lambda;
   }
   if (!loss.requires_grad()) return torch::zeros_like(x);
   return -torch::autograd::grad({loss}, {x})[0];

@@ -11,6 +11,7 @@
 #include "editing/augment.h"
 #include "editing/noise.h"
 #include "nn/clip.h"
+#include "nn/lpips.h"
 #include "nn/unet.h"
 
 namespace bd::editing {
@@ -22,6 +23,8 @@ struct SamplerSettings {
   double clip_lambda = 1000.0;
   double range_lambda = 50.0;
   double l2_lambda = 0.0;        // background preservation (used by the baseline)
+  double lpips_lambda = 0.0;     // the baseline's LPIPS term; needs `lpips`
+  nn::Lpips lpips{nullptr};
   // The reference shares one background draw [1, …] across the batch; otherwise every
   // candidate gets its own, so it can be reproduced alone from its seed.
   bool shared_background_noise = false;
@@ -57,6 +60,7 @@ class BlendedSampler {
                   const torch::Tensor& mask, NoiseSource& noise);
 
   bool guided() const;
+  bool lpips_term() const;
 
  private:
   // −∇ₓ loss at x for the network output `model_out` (its graph reaches x).

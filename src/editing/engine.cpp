@@ -20,6 +20,7 @@
 #include "editing/tensor_image.h"
 #include "io/model_config_json.h"
 #include "nn/clip.h"
+#include "nn/lpips.h"
 #include "nn/unet.h"
 #include "text/clip_tokenizer.h"
 #include "text/token_tensor.h"
@@ -46,6 +47,7 @@ struct Engine::Impl {
   torch::Device device{torch::kCPU};
   nn::UNet unet{nullptr};
   nn::Clip clip{nullptr};
+  nn::Lpips lpips{nullptr};  // only when the pack provides LPIPS weights
   std::unique_ptr<text::ClipTokenizer> tokenizer;
   nlohmann::json manifest;
   std::map<std::string, std::unique_ptr<diffusion::GaussianDiffusion>> diffusions;  // by respacing
@@ -113,6 +115,11 @@ std::unique_ptr<Engine> Engine::load(const ModelPack& pack, const EngineOptions&
     if (c.transformer_heads > 0) clip_options.text_head_width = c.transformer_width / c.transformer_heads;
   }
   impl->clip = nn::load_clip(pack.clip.path, impl->device, clip_options);
+  if (!pack.lpips.empty()) {
+    std::vector<std::string> paths;
+    for (const PackFile& f : pack.lpips) paths.push_back(f.path);
+    impl->lpips = nn::load_lpips(paths, impl->device);
+  }
   try {
     impl->tokenizer = std::make_unique<text::ClipTokenizer>(text::ClipTokenizer::from_file(pack.tokenizer.path));
   } catch (const Error& e) {
@@ -164,9 +171,17 @@ EditResult Engine::Impl::run(const EditRequest& request) {
   const auto t_start = Clock::now();
   const EditParams& p = request.params;
   if (const std::string problem = validate(p); !problem.empty()) throw Error(ErrorKind::InvalidInput, problem);
-  if (p.local_mode && p.lpips_lambda != 0.0)
-    log::editing()->warn("this pack has no LPIPS weights: the local baseline runs with the L2 background loss only");
   EditResult result;
+  if (p.local_mode && p.lpips_lambda != 0.0 && !lpips) {
+    const std::string message =
+        "model pack '" + pack.name + "' has no LPIPS weights, so the local baseline runs without its LPIPS "
+        "term (lpips_lambda " + std::to_string(p.lpips_lambda) + " is ignored; the L2 background loss still "
+        "applies). To use it, add to its pack.json \"lpips\": {\"files\": [{\"file\": \"vgg16-397923af.pth\"}, "
+        "{\"file\": \"vgg.pth\"}]} (torchvision's VGG16 and lpips' weights/v0.1/vgg.pth), or one safetensors "
+        "holding both";
+    log::editing()->warn("{}", message);
+    result.warnings.push_back(message);
+  }
 
   // 1. Region at model size.
   const int size = pack.image_size;
@@ -200,6 +215,8 @@ EditResult Engine::Impl::run(const EditRequest& request) {
   settings.clip_lambda = has_prompt ? p.clip_lambda : 0.0;
   settings.range_lambda = has_prompt ? p.range_lambda : 0.0;
   settings.l2_lambda = p.local_mode ? p.l2_lambda : 0.0;
+  settings.lpips_lambda = p.local_mode && lpips ? p.lpips_lambda : 0.0;
+  settings.lpips = lpips;
   settings.shared_background_noise = p.fidelity == FidelityMode::Reference;
   settings.reference_unscale = p.fidelity == FidelityMode::Reference;
   editing::AugmentSettings aug;

@@ -92,6 +92,26 @@ PackFile read_file_entry(const nlohmann::json& j, const char* role, const fs::pa
   return f;
 }
 
+// pack.json "lpips": {"file": …} or {"files": [{"file": …}, …]}, each with the usual fields.
+std::vector<PackFile> read_lpips_entry(const nlohmann::json& e, const fs::path& dir,
+                                       std::vector<std::string>& problems) {
+  std::vector<PackFile> files;
+  auto add = [&](const nlohmann::json& item, const std::string& what) {
+    PackFile f;
+    f.role = "lpips";
+    if (read_file_fields(item, what, dir, f, problems)) files.push_back(std::move(f));
+  };
+  if (e.is_object() && e.contains("files") && e.at("files").is_array() && !e.at("files").empty()) {
+    for (std::size_t i = 0; i < e.at("files").size(); ++i)
+      add(e.at("files")[i], "lpips.files[" + std::to_string(i) + "]");
+  } else if (e.is_object() && e.contains("file")) {
+    add(e, "lpips");
+  } else {
+    problems.push_back("lpips must be {\"file\": …} or {\"files\": [{\"file\": …}, …]}");
+  }
+  return files;
+}
+
 // "put X at PATH (get it from SOURCE)", with every accepted alternative.
 std::string where_to_put(const PackFile& f) {
   auto one = [](const PackFile& p) {
@@ -138,6 +158,7 @@ ModelPack load_model_pack(const std::string& dir) {
   pack.tokenizer = read_file_entry(j, "tokenizer", pack.dir, problems);
   if (j.contains("tokenizer") && j.at("tokenizer").is_object())
     pack.context_length = j.at("tokenizer").value("context_length", 77);
+  if (j.contains("lpips")) pack.lpips = read_lpips_entry(j.at("lpips"), pack.dir, problems);
   if (j.contains("defaults")) apply_defaults(j.at("defaults"), pack.defaults, problems);
   const std::string invalid = validate(pack.defaults);
   if (!invalid.empty()) problems.push_back("defaults: " + invalid);
@@ -151,7 +172,9 @@ ModelPack load_model_pack(const std::string& dir) {
 
 std::vector<PackCheck> verify_model_pack(const ModelPack& pack, bool hash_files) {
   std::vector<PackCheck> out;
-  for (const PackFile* f : {&pack.unet, &pack.clip, &pack.tokenizer}) {
+  std::vector<const PackFile*> files = {&pack.unet, &pack.clip, &pack.tokenizer};
+  for (const PackFile& f : pack.lpips) files.push_back(&f);
+  for (const PackFile* f : files) {
     PackCheck c;
     c.role = f->role;
     c.path = f->path;

@@ -6,6 +6,8 @@
 
 #include <atomic>
 #include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "bd/engine.h"
 #include "bd/error.h"
@@ -177,6 +179,53 @@ class TestEngine : public QObject {
       QVERIFY2(msg.contains("unet") && msg.contains("clip") && msg.contains("missing"), e.what());
     }
     QVERIFY_THROWS_EXCEPTION(Error, load_model_pack(dir + "/nowhere"));
+  }
+
+  // The local baseline's LPIPS term: a clear warning without LPIPS weights; with them
+  // (the narrow golden VGG of test_lpips, declared as two .pth files) it changes the
+  // guidance, and lpips_lambda 0 gives exactly the pack-without-LPIPS result.
+  void localBaselineLpipsTerm() {
+    EditRequest r;
+    r.image = make_image(40, 40, 3);
+    r.mask = test::rect_mask(40, 40, 10, 10, 30, 30);
+    r.prompt = "red";
+    r.params = pack_.defaults;
+    r.params.local_mode = true;
+    r.params.batch_size = 1;
+    r.params.lpips_lambda = 1000;
+    const EditResult plain = engine_->edit(r);
+    QCOMPARE(plain.warnings.size(), std::size_t{1});
+    QVERIFY2(plain.warnings[0].find("no LPIPS weights") != std::string::npos, plain.warnings[0].c_str());
+
+    const std::string dir = test::scratch_dir("engine_lpips_pack");
+    for (const char* f : {"unet.safetensors", "clip.safetensors", "merges.txt"}) fs::copy(pack_.dir + "/" + f, dir + "/" + f);
+    nlohmann::json manifest = nlohmann::json::parse(pack_.manifest_json);
+    manifest["lpips"] = {{"files", {{{"file", test::source_path("tests/data/reference/lpips_dev_vgg.pth")}},
+                                    {{"file", test::source_path("tests/data/reference/lpips_dev_lin.pth")}}}}};
+    std::ofstream(dir + "/pack.json") << manifest.dump(1);
+    const ModelPack with_pack = load_model_pack(dir);
+    QCOMPARE(with_pack.lpips.size(), std::size_t{2});
+    for (const auto& c : verify_model_pack(with_pack)) QVERIFY2(c.ok, c.problem.c_str());
+    const auto with_lpips = Engine::load(with_pack, {"cpu", 2});
+    const EditResult guided = with_lpips->edit(r);
+    QVERIFY(guided.warnings.empty());
+    QVERIFY(guided.candidates[0].image.data != plain.candidates[0].image.data);
+    r.params.lpips_lambda = 0;
+    const EditResult off = with_lpips->edit(r);
+    QVERIFY(off.candidates[0].image.data == engine_->edit(r).candidates[0].image.data);
+
+    // A declared but absent LPIPS file makes the pack incomplete, by name.
+    manifest["lpips"] = {{"file", "lpips_vgg.safetensors"}};
+    std::ofstream(dir + "/pack.json") << manifest.dump(1);
+    try {
+      Engine::load(load_model_pack(dir), {"cpu", 1});
+      QFAIL("loaded a pack without its declared LPIPS file");
+    } catch (const Error& e) {
+      QVERIFY2(QString(e.what()).contains("lpips_vgg.safetensors"), e.what());
+    }
+    manifest["lpips"] = {{"files", 3}};
+    std::ofstream(dir + "/pack.json") << manifest.dump(1);
+    QVERIFY_THROWS_EXCEPTION(Error, load_model_pack(dir));
   }
 
   void sha256KnownVectors() {

@@ -29,6 +29,10 @@ struct ModelPack {
   std::string description;
   int image_size = 256;
   PackFile unet, clip, tokenizer;
+  // Optional LPIPS(vgg) weights for the local baseline's background loss: one file
+  // holding both parts, or torchvision's vgg16-397923af.pth and lpips' v0.1 vgg.pth.
+  // Empty when the pack has none; declared files are checked like the others.
+  std::vector<PackFile> lpips;
   int context_length = 77;
   std::string manifest_json;  // the whole pack.json, for the engine's architecture keys
   EditParams defaults;        // the reference's defaults overridden by the pack's
