@@ -96,7 +96,18 @@ pickle::Hooks torch_pickle_hooks(const TorchPickleOptions& options,
     if (fn->kind != Kind::Global) return nullptr;
     const std::string& f = fn->text;
     const auto& a = args->items;
-    if (f == "collections.OrderedDict") return make(Kind::Dict);
+    if (f == "collections.OrderedDict") {
+      // Python 2 pickles (lpips' published weights) pass the items: OrderedDict([[k, v], …]).
+      auto dict = make(Kind::Dict);
+      if (!a.empty() && (a[0]->kind == Kind::List || a[0]->kind == Kind::Tuple)) {
+        for (const auto& item : a[0]->items) {
+          if ((item->kind != Kind::List && item->kind != Kind::Tuple) || item->items.size() != 2)
+            bad("OrderedDict item is not a (key, value) pair");
+          dict->entries.emplace_back(item->items[0], item->items[1]);
+        }
+      }
+      return dict;
+    }
     if (f == "torch._utils._rebuild_tensor_v2" || f == "torch._utils._rebuild_tensor")
       return rebuild_tensor(a);
     if (f == "torch._utils._rebuild_parameter" || f == "torch._utils._rebuild_parameter_with_state") {
