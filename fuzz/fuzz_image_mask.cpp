@@ -1,6 +1,6 @@
 // libFuzzer target: an image and a mask file as the editor loads them (PNG, JPEG, WebP,
-// TIFF, BMP; EXIF orientation; PNG text), then the region preparation and paste-back
-// that every edit starts and ends with. Input: 4-byte little-endian length of the
+// TIFF, BMP; EXIF orientation; PNG text, EXIF UserComment), then the region preparation
+// and paste-back that every edit starts and ends with. Input: 4-byte little-endian length of the
 // image file, the image file, then the mask file.
 #include <opencv2/core.hpp>
 
@@ -19,7 +19,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   bd::Image image, mask;
   try {
     image = bd::load_image(image_path);
-    bd::read_png_text(image_path);
+    bd::read_image_text(image_path);  // PNG text chunks, or the EXIF UserComment
   } catch (const bd::Error&) {
     return 0;
   }

@@ -50,9 +50,9 @@ Image rect(int w, int h, int x0, int y0, int x1, int y1) {
   return m;
 }
 
-std::string encoded(const Image& img, const std::string& ext) {
+std::string encoded(const Image& img, const std::string& ext, const std::map<std::string, std::string>& text = {}) {
   const fs::path tmp = out_root / ("tmp" + ext);
-  save_image(tmp.string(), img);
+  save_image(tmp.string(), img, text);
   std::string bytes = read(tmp);
   fs::remove(tmp);
   return bytes;
@@ -129,6 +129,10 @@ int main(int argc, char** argv) {
     write("image_mask", "tiff16_other_size_mask", image_and_mask(encoded(gradient(24, 16, 3, 16), ".tiff"),
                                                                   encoded(rect(8, 8, 2, 2, 6, 6), ".png")));
     write("image_mask", "rgb_bmp", image_and_mask(encoded(gradient(24, 16, 3, 8), ".bmp"), mask_png));
+    const std::map<std::string, std::string> parameters = {{"parameters", "a red ball\nSteps: 100, Seed: 7"}};
+    write("image_mask", "jpg_with_parameters", image_and_mask(encoded(gradient(24, 16, 3, 8), ".jpg", parameters), mask_png));
+    write("image_mask", "webp_rgba_with_parameters",
+          image_and_mask(encoded(gradient(24, 16, 4, 8), ".webp", parameters), mask_png));
     const fs::path im = src / "tests/data/images";
     write("image_mask", "cmyk_jpg", image_and_mask(read(im / "cmyk.jpg"), mask_png));
     write("image_mask", "exif_orient6_jpg", image_and_mask(read(im / "orient6.jpg"), mask_png));

@@ -23,6 +23,15 @@ std::uint32_t le32(const std::uint8_t* p) {
          p[0];
 }
 
+struct TiffReader {
+  const std::uint8_t* d;
+  bool little;
+  std::uint32_t u16(std::size_t at) const {
+    return little ? (d[at] | (d[at + 1] << 8)) : ((d[at] << 8) | d[at + 1]);
+  }
+  std::uint32_t u32(std::size_t at) const { return little ? le32(d + at) : be32(d + at); }
+};
+
 struct Span {
   const std::uint8_t* data = nullptr;
   std::size_t size = 0;
@@ -86,8 +95,8 @@ Span webp_exif(const std::uint8_t* d, std::size_t n) {
 
 }  // namespace
 
-std::optional<std::uint32_t> tiff_ifd0_value(const std::uint8_t* d, std::size_t n,
-                                             std::uint16_t tag) {
+std::optional<TiffEntry> tiff_entry(const std::uint8_t* d, std::size_t n, std::size_t ifd,
+                                    std::uint16_t tag) {
   if (n < 8) return std::nullopt;
   bool little;
   if (std::memcmp(d, "II*\0", 4) == 0)
@@ -96,27 +105,37 @@ std::optional<std::uint32_t> tiff_ifd0_value(const std::uint8_t* d, std::size_t 
     little = false;
   else
     return std::nullopt;
-  const auto u16 = [&](std::size_t at) -> std::uint32_t {
-    return little ? (d[at] | (d[at + 1] << 8)) : ((d[at] << 8) | d[at + 1]);
-  };
-  const auto u32 = [&](std::size_t at) { return little ? le32(d + at) : be32(d + at); };
-  const std::size_t ifd = u32(4);
+  const TiffReader r{d, little};
+  if (ifd == 0) ifd = r.u32(4);
   if (ifd > n - 2) return std::nullopt;
-  const std::size_t count = u16(ifd);
+  const std::size_t count = r.u16(ifd);
   if (count > (n - ifd - 2) / 12) return std::nullopt;
   for (std::size_t i = 0; i < count; ++i) {
     const std::size_t entry = ifd + 2 + 12 * i;
-    if (u16(entry) != tag) continue;
-    const std::uint32_t type = u16(entry + 2);
-    if (u32(entry + 4) != 1) return std::nullopt;  // we only read single values
-    if (type == 3) return u16(entry + 8);          // SHORT, left-justified in the field
-    if (type == 4) return u32(entry + 8);          // LONG
-    return std::nullopt;
+    if (r.u16(entry) != tag) continue;
+    TiffEntry e{r.u16(entry + 2), r.u32(entry + 4), entry + 8, little};
+    static constexpr std::size_t kTypeSize[] = {0, 1, 1, 2, 4, 8, 1, 1, 2, 4, 8, 4, 8};
+    const std::size_t unit = e.type < 13 ? kTypeSize[e.type] : 0;
+    if (unit == 0 || e.count > n / unit) return std::nullopt;
+    const std::size_t bytes = unit * e.count;
+    if (bytes > 4) e.value_at = r.u32(entry + 8);  // else the value sits in the field itself
+    if (e.value_at > n || bytes > n - e.value_at) return std::nullopt;
+    return e;
   }
   return std::nullopt;
 }
 
-int exif_orientation(const std::uint8_t* d, std::size_t n) {
+std::optional<std::uint32_t> tiff_ifd0_value(const std::uint8_t* d, std::size_t n,
+                                             std::uint16_t tag) {
+  const auto e = tiff_entry(d, n, 0, tag);
+  if (!e || e->count != 1) return std::nullopt;  // we only read single values
+  const TiffReader r{d, e->little};
+  if (e->type == 3) return r.u16(e->value_at);  // SHORT, left-justified in the field
+  if (e->type == 4) return r.u32(e->value_at);  // LONG
+  return std::nullopt;
+}
+
+std::pair<const std::uint8_t*, std::size_t> exif_tiff_stream(const std::uint8_t* d, std::size_t n) {
   Span tiff;
   if (starts_with(d, n, "\xFF\xD8", 2))
     tiff = jpeg_exif(d, n);
@@ -124,10 +143,16 @@ int exif_orientation(const std::uint8_t* d, std::size_t n) {
     tiff = png_exif(d, n);
   else if (n >= 12 && starts_with(d, n, "RIFF", 4) && std::memcmp(d + 8, "WEBP", 4) == 0)
     tiff = webp_exif(d, n);
-  // TIFF files are left alone: OpenCV's TIFF decoder already honours their Orientation
-  // tag, even with IMREAD_UNCHANGED (checked with OpenCV 4.6, test_image_file).
-  if (tiff.data == nullptr) return 1;
-  const auto value = tiff_ifd0_value(tiff.data, tiff.size, kOrientationTag);
+  return {tiff.data, tiff.size};
+}
+
+int exif_orientation(const std::uint8_t* d, std::size_t n) {
+  // TIFF files are left alone (exif_tiff_stream finds nothing in them): OpenCV's TIFF
+  // decoder already honours their Orientation tag, even with IMREAD_UNCHANGED (checked
+  // with OpenCV 4.6, test_image_file).
+  const auto [tiff, size] = exif_tiff_stream(d, n);
+  if (tiff == nullptr) return 1;
+  const auto value = tiff_ifd0_value(tiff, size, kOrientationTag);
   return value && *value >= 1 && *value <= 8 ? static_cast<int>(*value) : 1;
 }
 

@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <utility>
 
 #include <opencv2/core/mat.hpp>
 
@@ -13,6 +14,22 @@ namespace bd::io {
 // WebP EXIF chunk. 1 when absent, out of range or malformed, and for TIFF files, whose
 // Orientation tag OpenCV applies itself.
 int exif_orientation(const std::uint8_t* data, std::size_t size);
+
+// The EXIF payload (a TIFF stream) of a JPEG (APP1 "Exif"), PNG (eXIf) or WebP (EXIF
+// chunk); {nullptr, 0} when there is none.
+std::pair<const std::uint8_t*, std::size_t> exif_tiff_stream(const std::uint8_t* data, std::size_t size);
+
+struct TiffEntry {
+  std::uint32_t type = 0;     // 1 BYTE, 2 ASCII, 3 SHORT, 4 LONG, 7 UNDEFINED, ...
+  std::uint32_t count = 0;
+  std::size_t value_at = 0;   // offset of the value in the stream, bounds-checked
+  bool little = false;        // the stream's byte order
+};
+
+// The entry `tag` of the IFD at offset `ifd` (0: IFD0) of a TIFF stream; nullopt when
+// absent or when the structure lies about its bounds.
+std::optional<TiffEntry> tiff_entry(const std::uint8_t* data, std::size_t size, std::size_t ifd,
+                                    std::uint16_t tag);
 
 // A SHORT or LONG value of `tag` in IFD0 of a TIFF stream (EXIF payloads are TIFF
 // streams); nullopt when absent or when the structure lies about its bounds.

@@ -19,6 +19,7 @@
 #include "bd/error.h"
 #include "io/atomic_file.h"
 #include "io/exif_orientation.h"
+#include "io/exif_text.h"
 #include "io/png_text.h"
 
 namespace bd {
@@ -223,51 +224,6 @@ cv::Mat for_encoder(Format f, const cv::Mat& rgb) {
 
 }  // namespace
 
-namespace io {
-
-cv::Mat mat_view(const Image& image) {
-  const int type = CV_MAKETYPE(image.depth == 16 ? CV_16U : CV_8U, image.channels);
-  return cv::Mat(image.height, image.width, type, const_cast<std::uint8_t*>(image.data.data()),
-                 static_cast<std::size_t>(image.width) * image.bytes_per_pixel());
-}
-
-Image image_from_mat(const cv::Mat& mat) {
-  const int c = mat.channels();
-  if ((mat.depth() != CV_8U && mat.depth() != CV_16U) || (c != 1 && c != 3 && c != 4))
-    throw Error(ErrorKind::InvalidInput, "image matrix of type " + cv::typeToString(mat.type()) +
-                                             " is not 8/16-bit with 1, 3 or 4 channels");
-  Image image;
-  image.width = mat.cols;
-  image.height = mat.rows;
-  image.channels = c;
-  image.depth = mat.depth() == CV_16U ? 16 : 8;
-  const std::size_t row_bytes = static_cast<std::size_t>(mat.cols) * mat.elemSize();
-  image.data.resize(row_bytes * mat.rows);
-  for (int y = 0; y < mat.rows; ++y)
-    std::memcpy(image.data.data() + y * row_bytes, mat.ptr(y), row_bytes);
-  return image;
-}
-
-void check_image(const Image& image, const std::string& what) {
-  if (image.empty()) throw Error(ErrorKind::InvalidInput, what + ": the image is empty");
-  if (image.channels != 1 && image.channels != 3 && image.channels != 4)
-    throw Error(ErrorKind::InvalidInput,
-                what + ": images have 1, 3 or 4 channels, not " + std::to_string(image.channels));
-  if (image.depth != 8 && image.depth != 16)
-    throw Error(ErrorKind::InvalidInput, what + ": images have 8 or 16 bits per channel, not " +
-                                             std::to_string(image.depth));
-  if (image.width < 0 || image.height < 0 ||
-      image.data.size() !=
-          static_cast<std::size_t>(image.width) * image.height * image.bytes_per_pixel())
-    throw Error(ErrorKind::InvalidInput,
-                what + ": pixel data has " + std::to_string(image.data.size()) + " bytes, " +
-                    std::to_string(image.width) + "x" + std::to_string(image.height) + " needs " +
-                    std::to_string(static_cast<std::size_t>(image.width) * image.height *
-                                   image.bytes_per_pixel()));
-}
-
-}  // namespace io
-
 Image load_image(const std::string& path) {
   const Bytes bytes = read_whole_file(path);
   if (bytes.empty()) fail(path, "the file is empty (0 bytes)");
@@ -322,6 +278,14 @@ void save_image(const std::string& path, const Image& image,
   if (encoded.empty())
     throw Error(ErrorKind::Backend, path + ": encoding as " + format_name(format) + " failed");
   if (format == Format::Png && !text.empty()) encoded = io::insert_png_text(encoded, text, path);
+  // JPEG and WebP have no text chunks: "parameters" goes where other diffusion tools put it.
+  const auto parameters = text.find("parameters");
+  if (parameters != text.end() && (format == Format::Jpeg || format == Format::WebP)) {
+    const auto exif = io::exif_with_user_comment(parameters->second);
+    encoded = format == Format::Jpeg ? io::insert_jpeg_exif(encoded, exif, path)
+                                     : io::insert_webp_exif(encoded, exif, image.width, image.height,
+                                                            image.channels == 4, path);
+  }
 
   io::AtomicFile file(path);
   file.write(encoded.data(), encoded.size());
@@ -331,6 +295,13 @@ void save_image(const std::string& path, const Image& image,
 std::map<std::string, std::string> read_png_text(const std::string& path) {
   const Bytes bytes = read_whole_file(path);
   return io::parse_png_text(bytes.data(), bytes.size());
+}
+
+std::map<std::string, std::string> read_image_text(const std::string& path) {
+  const Bytes bytes = read_whole_file(path);
+  if (io::is_png(bytes.data(), bytes.size())) return io::parse_png_text(bytes.data(), bytes.size());
+  if (auto comment = io::read_exif_user_comment(bytes.data(), bytes.size())) return {{"parameters", *comment}};
+  return {};
 }
 
 }  // namespace bd

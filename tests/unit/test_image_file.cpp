@@ -212,6 +212,56 @@ class TestImageFile : public QObject {
              std::string("2026-11-28T13:18:15+00:00"));
   }
 
+  // JPEG and WebP carry "parameters" as EXIF UserComment (UNICODE, UTF-16BE, big-endian
+  // TIFF: what piexif writes for AUTOMATIC1111), and the pixels still decode.
+  void jpegAndWebpCarryParameters_data() {
+    QTest::addColumn<QString>("name");
+    QTest::addColumn<int>("channels");
+    QTest::newRow("jpeg rgb") << "t.jpg" << 3;
+    QTest::newRow("webp rgb") << "t.webp" << 3;
+    QTest::newRow("webp rgba") << "t.webp" << 4;
+    QTest::newRow("jpeg gray") << "g.jpeg" << 1;
+  }
+  void jpegAndWebpCarryParameters() {
+    QFETCH(QString, name);
+    QFETCH(int, channels);
+    const std::string dir = test::scratch_dir("image_exif_text");
+    const std::string path = dir + "/" + name.toStdString();
+    const std::string parameters =
+        "a red barn \xF0\x9F\x8E\xA8 caf\xC3\xA9\nSteps: 100, Sampler: DDPM, Seed: 7, Score: 0.81";
+    const Image image = random_image(24, 16, channels, 8);
+    save_image(path, image, {{"parameters", parameters}, {"ignored", "only PNG has room for it"}});
+    QCOMPARE(read_image_text(path), (std::map<std::string, std::string>{{"parameters", parameters}}));
+    const Image back = load_image(path);
+    QCOMPARE(back.width, 24);
+    QCOMPARE(back.height, 16);
+    const std::string bytes = slurp(path);
+    QVERIFY(bytes.find(std::string("MM\0*", 4)) != std::string::npos);
+    QVERIFY(bytes.find(std::string("UNICODE\0", 8)) != std::string::npos);
+    if (name.endsWith(".webp")) {
+      QCOMPARE(bytes.substr(12, 4), std::string("VP8X"));
+      QVERIFY(bytes[20] & 0x08);  // the EXIF flag
+      QCOMPARE(bool(bytes[20] & 0x10), channels == 4);
+      QCOMPARE(back.data, image.data);  // lossless, alpha kept
+    } else {
+      QCOMPARE(bytes.substr(2, 2), std::string("\xFF\xE0"));  // JFIF's APP0 stays first
+      QVERIFY(bytes.find("Exif\0\0", 0) != std::string::npos);
+    }
+    // Saving again over it replaces the comment rather than adding a second one.
+    save_image(path, image, {{"parameters", "second"}});
+    QCOMPARE(read_image_text(path).at("parameters"), std::string("second"));
+    QCOMPARE(slurp(path).find("UNICODE"), slurp(path).rfind("UNICODE"));
+  }
+
+  void jpegParametersTooLongAreRefused() {
+    const std::string dir = test::scratch_dir("image_exif_long");
+    const std::string huge(40000, 'x');  // 80000 bytes as UTF-16: over one APP1 segment
+    QVERIFY_THROWS_EXCEPTION(Error, save_image(dir + "/t.jpg", random_image(4, 4, 3, 8), {{"parameters", huge}}));
+    QVERIFY(!std::filesystem::exists(dir + "/t.jpg"));
+    save_image(dir + "/t.webp", random_image(4, 4, 3, 8), {{"parameters", huge}});  // RIFF chunks are 32-bit
+    QCOMPARE(read_image_text(dir + "/t.webp").at("parameters"), huge);
+  }
+
   void pngTextRefusesBadEntries_data() {
     QTest::addColumn<QString>("keyword");
     QTest::addColumn<QByteArray>("value");

@@ -27,13 +27,18 @@ struct Image {
 Image load_image(const std::string& path);
 
 // Writes by extension (.png, .jpg/.jpeg, .webp, .tif/.tiff, .bmp), atomically (temporary
-// file + rename). PNG gets one tEXt chunk per entry of `text` (e.g. "parameters").
+// file + rename). PNG gets one tEXt chunk per entry of `text` (e.g. "parameters"); JPEG
+// and WebP get text["parameters"] as EXIF UserComment (other keys have no place there).
 // Throws bd::Error(InvalidInput) naming the path.
 void save_image(const std::string& path, const Image& image,
                 const std::map<std::string, std::string>& text = {}, int jpeg_quality = 95);
 
 // Reads the tEXt chunks of a PNG file ({} for other formats).
 std::map<std::string, std::string> read_png_text(const std::string& path);
+
+// The text save_image embeds: a PNG's text chunks, or {"parameters": UserComment} of a
+// JPEG's or WebP's EXIF; {} when there is none.
+std::map<std::string, std::string> read_image_text(const std::string& path);
 
 }  // namespace bd
 
