@@ -2,6 +2,7 @@
 
 #include <cstring>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "bd/error.h"
 
@@ -64,30 +65,29 @@ std::string check_structure(const std::vector<const Value*>& roots) {
   return {};
 }
 
-// Drops every link below `work` without recursion, so cyclic or deeply nested values
-// are freed (a cycle of shared_ptrs never is, a deep chain overflows the stack).
-void dismantle(std::vector<ValuePtr> work) {
-  while (!work.empty()) {
-    ValuePtr v = std::move(work.back());
-    work.pop_back();
-    if (!v) continue;
-    for (auto& i : v->items) work.push_back(std::move(i));
-    v->items.clear();
-    for (auto& [k, value] : v->entries) {
-      work.push_back(std::move(k));
-      work.push_back(std::move(value));
-    }
-    v->entries.clear();
-    work.push_back(std::move(v->state));
-    work.push_back(std::move(v->storage));
-  }
-}
+// Every value made while an Unpickler::load runs on this thread is recorded here, so the
+// load can free all it made, whatever holds it: a cycle (d[d] = d) dropped from the stack,
+// or held only by a local when an error unwinds, is unreachable yet never freed by
+// shared_ptr alone (LeakSanitizer found the second in fuzzing).
+thread_local std::vector<std::weak_ptr<Value>>* t_made = nullptr;
+
+class RecordMade {
+ public:
+  explicit RecordMade(std::vector<std::weak_ptr<Value>>* made) : previous_(t_made) { t_made = made; }
+  ~RecordMade() { t_made = previous_; }
+  RecordMade(const RecordMade&) = delete;
+  RecordMade& operator=(const RecordMade&) = delete;
+
+ private:
+  std::vector<std::weak_ptr<Value>>* previous_;
+};
 
 }  // namespace
 
 ValuePtr make(Kind kind) {
   auto v = std::make_shared<Value>();
   v->kind = kind;
+  if (t_made) t_made->push_back(v);
   return v;
 }
 ValuePtr make_string(std::string s) {
@@ -175,40 +175,54 @@ std::vector<ValuePtr> Unpickler::pop_to_mark() {
 
 void Unpickler::memo_put(std::uint64_t index, const ValuePtr& v) {
   if (index >= kMaxMemo) fail("memo index " + std::to_string(index) + " too large");
-  if (index >= memo_.size()) memo_.resize(index + 1);
   memo_[index] = v;
 }
 
-Unpickler::~Unpickler() { release({}); }
+Unpickler::~Unpickler() { release(nullptr); }
 
-void Unpickler::release(ValuePtr extra) {
-  std::vector<ValuePtr> work = std::move(stack_);
-  work.insert(work.end(), std::make_move_iterator(memo_.begin()), std::make_move_iterator(memo_.end()));
-  work.push_back(std::move(extra));
+void Unpickler::release(const Value* keep) {
   stack_.clear();
   memo_.clear();
   marks_.clear();
-  dismantle(std::move(work));
+  std::unordered_set<const Value*> kept;
+  for (std::vector<const Value*> todo = {keep}; !todo.empty();) {
+    const Value* v = todo.back();
+    todo.pop_back();
+    if (!v || !kept.insert(v).second) continue;
+    for (std::size_t i = 0; i < child_count(*v); ++i) todo.push_back(child(*v, i));
+  }
+  std::vector<ValuePtr> garbage;
+  for (const auto& weak : made_)
+    if (ValuePtr v = weak.lock(); v && !kept.count(v.get())) garbage.push_back(std::move(v));
+  made_.clear();
+  // Unlink all first, while `garbage` holds every one: no cycle survives, and no destructor
+  // recurses down a deep chain when they go.
+  for (const auto& v : garbage) {
+    v->items.clear();
+    v->entries.clear();
+    v->state.reset();
+    v->storage.reset();
+  }
 }
 
 ValuePtr Unpickler::load() {
-  release({});
+  release(nullptr);
+  const RecordMade record(&made_);
   ValuePtr result;
   try {
     result = run();
   } catch (...) {
-    release({});
+    release(nullptr);
     throw;
   }
   std::vector<const Value*> roots = {result.get()};
   for (const auto& v : stack_) roots.push_back(v.get());
-  for (const auto& v : memo_) roots.push_back(v.get());
+  for (const auto& [index, v] : memo_) roots.push_back(v.get());
   if (const std::string problem = check_structure(roots); !problem.empty()) {
-    release(std::move(result));
+    release(nullptr);
     fail(problem);
   }
-  stack_.clear();
-  memo_.clear();
+  release(result.get());  // what the result does not hold: leftovers, dropped cycles
   return result;
 }
 
@@ -224,8 +238,9 @@ ValuePtr Unpickler::run() {
     push(v);
   };
   auto memo_get = [&](std::uint64_t i) {
-    if (i >= memo_.size() || !memo_[i]) fail("memo entry " + std::to_string(i) + " missing");
-    push(memo_[i]);
+    const auto it = memo_.find(i);
+    if (it == memo_.end() || !it->second) fail("memo entry " + std::to_string(i) + " missing");
+    push(it->second);
   };
   auto dict_set = [&](const ValuePtr& dict, ValuePtr k, ValuePtr v) {
     if (dict->kind != Kind::Dict) fail("SETITEM on " + dict->describe());

@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -69,8 +70,9 @@ class Unpickler {
 
  private:
   ValuePtr run();
-  // Frees the stack and memo (and `extra`) link by link: safe for cycles and deep chains.
-  void release(ValuePtr extra);
+  // Empties the stack and memo and frees every value this load made that `keep` does not
+  // hold (directly or below): safe for cycles and deep chains.
+  void release(const Value* keep);
   [[noreturn]] void fail(const std::string& what) const;
   const std::uint8_t* take(std::size_t n);
   std::uint64_t read_le(int bytes);
@@ -87,7 +89,10 @@ class Unpickler {
   Hooks hooks_;
   std::vector<ValuePtr> stack_;
   std::vector<std::size_t> marks_;
-  std::vector<ValuePtr> memo_;
+  // Sparse: a pickle may memoise at any index below the limit, and a vector sized by the
+  // largest index let a 51-byte file cost seconds and hundreds of MB (found by fuzzing).
+  std::unordered_map<std::uint64_t, ValuePtr> memo_;
+  std::vector<std::weak_ptr<Value>> made_;  // every value made during the current load
 };
 
 }  // namespace bd::io::pickle
