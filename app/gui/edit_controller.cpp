@@ -5,7 +5,6 @@
 
 #include "bd/error.h"
 #include "bd/image.h"
-#include "bd/runtime.h"
 #include "candidate_model.h"
 #include "edit_worker.h"
 #include "image_convert.h"
@@ -73,9 +72,6 @@ EditController::EditController(bd::ui::MaskCanvas* canvas, bd::ui::CandidateMode
             if (m_shownRow < 0 && m_canvas) m_canvas->clearDisplayImage();
             emit errorOccurred(tr("The edit failed"), kind, msg);
           });
-  // The edit's threads yield to the event loop (the UI stays under 50 ms per event while an
-  // edit runs on all cores); they still get every cycle the UI leaves idle.
-  connect(&m_thread, &QThread::started, m_worker, [] { bd::lower_current_thread_priority(10); });
   m_thread.start();
 }
 

@@ -4,11 +4,7 @@
 #include <torch/cuda.h>
 #include <torch/version.h>
 
-#include <sys/resource.h>
-#include <sys/syscall.h>
 #include <unistd.h>
-
-#include <cerrno>
 
 #include <cstdlib>
 #include <regex>
@@ -34,18 +30,6 @@ void restart_with_passive_openmp_wait(char** argv) {
 int hardware_threads() {
   const unsigned n = std::thread::hardware_concurrency();
   return n == 0 ? 1 : static_cast<int>(n);
-}
-
-bool lower_current_thread_priority(int nice_increment) {
-  // PRIO_PROCESS with a thread id addresses that one thread on Linux (a documented quirk).
-  const auto tid = static_cast<id_t>(::syscall(SYS_gettid));
-  errno = 0;
-  const int current = ::getpriority(PRIO_PROCESS, tid);
-  if (current == -1 && errno != 0) return false;
-  const bool ok = ::setpriority(PRIO_PROCESS, tid, current + nice_increment) == 0;
-  log::core()->debug("thread {} nice {} -> {}{}", static_cast<long>(tid), current, current + nice_increment,
-                  ok ? "" : " (refused)");
-  return ok;
 }
 
 int set_threads(int threads) {

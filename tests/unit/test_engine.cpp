@@ -4,20 +4,13 @@
 #include <QtTest/QtTest>
 #include <torch/torch.h>
 
-#include <sys/resource.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-
-#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <thread>
 
 #include "bd/engine.h"
 #include "bd/error.h"
-#include "bd/runtime.h"
 #include "core/sha256.h"
 #include "test_pack.h"
 #include "test_support.h"
@@ -186,26 +179,6 @@ class TestEngine : public QObject {
       QVERIFY2(msg.contains("unet") && msg.contains("clip") && msg.contains("missing"), e.what());
     }
     QVERIFY_THROWS_EXCEPTION(Error, load_model_pack(dir + "/nowhere"));
-  }
-
-  // The editor's worker thread yields to the event loop: only that thread (and the
-  // threads it starts afterwards, e.g. OpenMP's) gets the higher nice value.
-  void lowerThreadPriorityIsPerThread() {
-    const auto nice_of_this_thread = [] { return ::getpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid))); };
-    const int before = nice_of_this_thread();
-    bool ok = false;
-    int worker = 0, started_by_worker = 0;
-    std::thread t([&] {
-      ok = lower_current_thread_priority(5);
-      worker = nice_of_this_thread();
-      std::thread inner([&] { started_by_worker = nice_of_this_thread(); });
-      inner.join();
-    });
-    t.join();
-    QVERIFY(ok);
-    QCOMPARE(worker, std::min(19, before + 5));
-    QCOMPARE(started_by_worker, worker);
-    QCOMPARE(nice_of_this_thread(), before);
   }
 
   // The local baseline's LPIPS term: a clear warning without LPIPS weights; with them

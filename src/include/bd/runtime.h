@@ -19,12 +19,6 @@ void restart_with_passive_openmp_wait(char** argv);
 int set_threads(int threads);
 int hardware_threads();
 
-// Lowers the calling thread's CPU priority by `nice_increment` (Linux nice values are
-// per thread, and the compute threads it starts afterwards inherit them). For an editor's
-// worker thread: on a 2-core machine an edit's threads otherwise take the cores from the
-// event loop. Returns false when the system refused.
-bool lower_current_thread_priority(int nice_increment);
-
 // "auto" picks CUDA when this LibTorch build and the machine have it, else CPU.
 // Accepts "cpu", "cuda", "cuda:N". Throws bd::Error(InvalidInput) on anything else
 // or on CUDA requested without CUDA support.
