@@ -144,11 +144,20 @@ ModelPack load_model_pack(const std::string& dir) {
   pack.dir = fs::absolute(dir).lexically_normal().string();
   pack.manifest_json = text.str();
   if (!j.is_object()) throw Error(ErrorKind::ModelFiles, manifest.string() + ": not a JSON object");
-  if (j.value("format", "") != "blendiff-pack/1")
-    problems.push_back("format is " + j.value("format", std::string("missing")) + ", expected blendiff-pack/1");
-  pack.name = j.value("name", fs::path(dir).filename().string());
-  pack.title = j.value("title", pack.name);
-  pack.description = j.value("description", "");
+  // j.value() throws json::type_error for a present key of another type: check each one.
+  const auto text_field = [&](const char* key, const std::string& fallback) {
+    if (!j.contains(key)) return fallback;
+    if (!j.at(key).is_string()) {
+      problems.push_back(std::string(key) + " is " + j.at(key).type_name() + ", expected a string");
+      return fallback;
+    }
+    return j.at(key).get<std::string>();
+  };
+  if (const std::string format = text_field("format", "missing"); format != "blendiff-pack/1")
+    problems.push_back("format is " + format + ", expected blendiff-pack/1");
+  pack.name = text_field("name", fs::path(dir).filename().string());
+  pack.title = text_field("title", pack.name);
+  pack.description = text_field("description", "");
   if (!j.contains("image_size") || !j.at("image_size").is_number_integer() || j.at("image_size").get<int>() < 8)
     problems.push_back("image_size is missing or not a size");
   else
@@ -156,8 +165,13 @@ ModelPack load_model_pack(const std::string& dir) {
   pack.unet = read_file_entry(j, "unet", pack.dir, problems);
   pack.clip = read_file_entry(j, "clip", pack.dir, problems);
   pack.tokenizer = read_file_entry(j, "tokenizer", pack.dir, problems);
-  if (j.contains("tokenizer") && j.at("tokenizer").is_object())
-    pack.context_length = j.at("tokenizer").value("context_length", 77);
+  if (j.contains("tokenizer") && j.at("tokenizer").is_object() && j.at("tokenizer").contains("context_length")) {
+    const auto& c = j.at("tokenizer").at("context_length");
+    if (c.is_number_integer() && c.get<int64_t>() >= 2 && c.get<int64_t>() <= 4096)
+      pack.context_length = c.get<int>();
+    else
+      problems.push_back("tokenizer.context_length is not a length (2-4096)");
+  }
   if (j.contains("lpips")) pack.lpips = read_lpips_entry(j.at("lpips"), pack.dir, problems);
   if (j.contains("defaults")) apply_defaults(j.at("defaults"), pack.defaults, problems);
   const std::string invalid = validate(pack.defaults);

@@ -181,6 +181,27 @@ class TestEngine : public QObject {
     QVERIFY_THROWS_EXCEPTION(Error, load_model_pack(dir + "/nowhere"));
   }
 
+  // Fields of the wrong JSON type are named, all at once (the fuzzer found a "name" object
+  // escaping as nlohmann's type_error, which ended the program).
+  void manifestFieldsOfTheWrongTypeAreNamed() {
+    const std::string dir = test::scratch_dir("engine_wrong_types_pack");
+    nlohmann::json j = nlohmann::json::parse(std::ifstream(pack_.dir + "/pack.json"));
+    j["name"] = nlohmann::json::object();
+    j["format"] = 1;
+    j["description"] = nlohmann::json::array();
+    j["tokenizer"]["context_length"] = "long";
+    std::ofstream(dir + "/pack.json") << j.dump();
+    try {
+      load_model_pack(dir);
+      QFAIL("accepted a manifest with fields of the wrong type");
+    } catch (const Error& e) {
+      const QString msg = e.what();
+      for (const char* expected : {"name is object, expected a string", "format is number, expected a string",
+                                   "description is array", "tokenizer.context_length is not a length"})
+        QVERIFY2(msg.contains(expected), e.what());
+    }
+  }
+
   // The local baseline's LPIPS term: a clear warning without LPIPS weights; with them
   // (the narrow golden VGG of test_lpips, declared as two .pth files) it changes the
   // guidance, and lpips_lambda 0 gives exactly the pack-without-LPIPS result.
