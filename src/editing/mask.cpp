@@ -17,6 +17,16 @@ cv::Mat distance_to(const cv::Mat& binary) {
   return dist;
 }
 
+// The part of the image within `margin` px (Chebyshev) of the mask's bounding box. Masks
+// are small next to photos: the distance transforms below run on this window only, which
+// is exact (the nearest mask pixel of any window pixel lies inside the box) and spares a
+// 200-megapixel image its full-size float maps.
+cv::Rect window_around(const cv::Mat& binary, int margin) {
+  const cv::Rect box = cv::boundingRect(binary);
+  const cv::Rect grown(box.x - margin, box.y - margin, box.width + 2 * margin, box.height + 2 * margin);
+  return grown & cv::Rect(0, 0, binary.cols, binary.rows);
+}
+
 }  // namespace
 
 cv::Mat binarize_mask(const Image& mask) {
@@ -36,14 +46,24 @@ cv::Mat binarize_mask(const Image& mask) {
 
 cv::Mat grow_mask(const cv::Mat& binary, int px) {
   if (px == 0) return binary.clone();
-  cv::Mat out;
+  cv::Mat out = cv::Mat::zeros(binary.size(), CV_8U);
+  if (cv::countNonZero(binary) == 0) return out;
   if (px > 0) {
-    cv::compare(distance_to(binary), px, out, cv::CMP_LE);
+    // Beyond px + 1 of the box every pixel is farther than px from the mask.
+    const cv::Rect w = window_around(binary, px + 1);
+    cv::Mat grown;
+    cv::compare(distance_to(binary(w)), px, grown, cv::CMP_LE);
+    grown.copyTo(out(w));
   } else {
     cv::Mat background;
     cv::compare(binary, 0, background, cv::CMP_EQ);
     if (cv::countNonZero(background) == 0) return binary.clone();  // nothing to shrink from
-    cv::compare(distance_to(background), -px, out, cv::CMP_GT);
+    // One ring of background around the box stands in for all the background beyond it:
+    // clamping a far background pixel onto the ring only brings it closer.
+    const cv::Rect w = window_around(binary, 1);
+    cv::Mat kept;
+    cv::compare(distance_to(background(w)), -px, kept, cv::CMP_GT);
+    kept.copyTo(out(w));
   }
   return out;
 }
@@ -51,13 +71,14 @@ cv::Mat grow_mask(const cv::Mat& binary, int px) {
 cv::Mat feather_mask(const cv::Mat& binary, int feather_px) {
   cv::Mat alpha;
   binary.convertTo(alpha, CV_32F, 1.0 / 255.0);
-  if (feather_px <= 0) return alpha;
-  const cv::Mat dist = distance_to(binary);
+  if (feather_px <= 0 || cv::countNonZero(binary) == 0) return alpha;
   const float band = static_cast<float>(feather_px + 1);
-  for (int y = 0; y < alpha.rows; ++y) {
+  const cv::Rect w = window_around(binary, feather_px + 2);  // beyond it: farther than the band
+  const cv::Mat dist = distance_to(binary(w));
+  for (int y = 0; y < w.height; ++y) {
     const float* d = dist.ptr<float>(y);
-    float* a = alpha.ptr<float>(y);
-    for (int x = 0; x < alpha.cols; ++x) {
+    float* a = alpha.ptr<float>(w.y + y) + w.x;
+    for (int x = 0; x < w.width; ++x) {
       if (d[x] <= 0.f || d[x] >= band) continue;
       const float t = d[x] / band;
       a[x] = 1.f - t * t * (3.f - 2.f * t);
