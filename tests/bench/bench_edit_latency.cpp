@@ -21,6 +21,7 @@
 
 #include "bd/image.h"
 #include "bd/paths.h"
+#include "bd/runtime.h"
 #include "edit_controller.h"
 #include "image_convert.h"
 #include "main_window.h"
@@ -78,6 +79,7 @@ struct RunResult {
 }  // namespace
 
 int main(int argc, char** argv) {
+  bd::restart_with_passive_openmp_wait(argv);  // as the real programs: no spinning OpenMP workers
   qputenv("QT_QPA_PLATFORM",
           qgetenv("QT_QPA_PLATFORM").isEmpty() ? "offscreen" : qgetenv("QT_QPA_PLATFORM"));
   QApplication app(argc, argv);
@@ -103,9 +105,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "bench_edit_latency: no model pack or samples folder found\n");
     return 1;
   }
-  const QImage scene = bd::ui::toQImage(bd::load_image((samples + "/demo.png").toStdString()));
+  const QImage scene = bd::ui::toQImage(bd::load_image((samples + "/toyworld_1.png").toStdString()));
   const QImage sceneMask =
-      bd::ui::toQImage(bd::load_image((samples + "/demo_mask.png").toStdString()));
+      bd::ui::toQImage(bd::load_image((samples + "/toyworld_1_mask.png").toStdString()));
 
   bd::gui::MainWindow window(QStringLiteral("cpu"), parser.value(threadsOpt).toInt());
   window.setAskBeforeQuit(false);

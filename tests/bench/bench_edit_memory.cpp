@@ -15,6 +15,7 @@
 #include "bd/engine.h"
 #include "bd/error.h"
 #include "bd/paths.h"
+#include "bd/runtime.h"
 
 namespace {
 
@@ -28,6 +29,7 @@ double resident_mib() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  bd::restart_with_passive_openmp_wait(argv);  // as the real programs: no spinning OpenMP workers
   std::string pack_dir = bd::default_pack_dir();
   int edits = 50, threads = 2;
   double max_growth = -1.0;
@@ -49,8 +51,8 @@ int main(int argc, char** argv) {
     if (samples.empty()) throw bd::Error(bd::ErrorKind::InvalidInput, "resources/samples not found");
     auto engine = bd::Engine::load(bd::load_model_pack(pack_dir), {"cpu", threads});
     bd::EditRequest request;
-    request.image = bd::load_image(samples + "/demo.png");
-    request.mask = bd::load_image(samples + "/demo_mask.png");
+    request.image = bd::load_image(samples + "/toyworld_1.png");
+    request.mask = bd::load_image(samples + "/toyworld_1_mask.png");
     request.params = engine->pack().defaults;
     // Small steps: the question is what each edit leaves behind, not how good it is.
     request.params.timestep_respacing = "10";
