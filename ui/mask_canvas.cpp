@@ -114,11 +114,9 @@ bool MaskCanvas::saveMask(const QString& path, QString* error) const {
   return true;
 }
 
-void MaskCanvas::setDisplayImage(const QImage& image, bool transient) {
+void MaskCanvas::setDisplayImage(const QImage& image) {
   m_display = (image.isNull() || image.size() == m_image.size()) ? image : QImage();
-  m_displayTransient = transient && !m_display.isNull();
-  invalidateScaledCache();
-  update();
+  update();  // the base's scaled cache stays valid: back to the base costs no rescale
 }
 
 QImage MaskCanvas::shownImage() const {
@@ -358,9 +356,12 @@ void MaskCanvas::paintEvent(QPaintEvent* event) {
   }
   const QRectF target = imageTargetRect();
   const QImage shown = shownImage();
-  const bool transient = m_displayTransient && !m_compare;
-  if (m_zoom < 1.0 && transient) {
-    // A live preview: filter only the repainted area, straight from the frame.
+  // Previews and results (nobody paints on them) are filtered straight from the frame, only
+  // the repainted area: a one-off smooth downscale of a 4096² candidate cost the event loop
+  // up to 200 ms when it arrived (bench_edit_latency). The cache below is for the base
+  // image, which brush strokes repaint over and over.
+  const bool direct = !m_display.isNull() && !m_compare;
+  if (m_zoom < 1.0 && direct) {
     const QRectF visible =
         QRectF(widgetToImage(area.topLeft()), widgetToImage(area.bottomRight() + QPoint(1, 1)))
             .intersected(QRectF(shown.rect()));

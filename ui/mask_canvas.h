@@ -51,12 +51,12 @@ class MaskCanvas : public QWidget {
   bool saveMask(const QString& path, QString* error = nullptr) const;
 
   // Shows `image` (same size as the base) instead of the base image; the document is
-  // unchanged. A null image goes back to the base. A transient image (a live preview,
-  // replaced a moment later) is drawn straight from the image, smoothly filtered, instead
-  // of through the area-averaged downscale the canvas caches per zoom level: that
-  // downscale reads every source pixel, tens of milliseconds on a large photo, and would
-  // stall the event loop once per preview.
-  void setDisplayImage(const QImage& image, bool transient = false);
+  // unchanged. A null image goes back to the base. Such an image (a live preview or a
+  // result) is drawn straight from its pixels, smoothly filtered, instead of through the
+  // area-averaged downscale the canvas caches per zoom level for the base: that downscale
+  // reads every source pixel, up to 200 ms on a 4096² photo, and would stall the event
+  // loop once per preview or candidate.
+  void setDisplayImage(const QImage& image);
   void clearDisplayImage() { setDisplayImage(QImage()); }
   QImage displayImage() const { return m_display; }
   // What is on screen now: the display image unless comparing, else the base.
@@ -145,7 +145,6 @@ class MaskCanvas : public QWidget {
   QImage m_image;    // document base image
   QImage m_mask;     // Grayscale8, image size
   QImage m_display;  // preview or candidate shown instead of m_image
-  bool m_displayTransient = false;
   QPointer<QUndoStack> m_undoStack;
 
   // View state.
