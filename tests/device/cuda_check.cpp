@@ -10,7 +10,6 @@
 // GPU machine has LibTorch but none of Debian's Qt or codec libraries. Runs on the CPU too
 // (--device cpu), which is how it is tried before a GPU is lent. Exit 1 when a check fails.
 #include <ATen/Context.h>
-#include <torch/cuda.h>
 #include <torch/torch.h>
 
 #include <chrono>
