@@ -356,10 +356,9 @@ void MaskCanvas::paintEvent(QPaintEvent* event) {
   }
   const QRectF target = imageTargetRect();
   const QImage shown = shownImage();
-  // Previews and results (nobody paints on them) are filtered straight from the frame, only
-  // the repainted area: a one-off smooth downscale of a 4096² candidate cost the event loop
-  // up to 200 ms when it arrived (bench_edit_latency). The cache below is for the base
-  // image, which brush strokes repaint over and over.
+  // Previews and results (never painted on) are filtered straight from the frame, repainted
+  // area only: downscaling a whole 4096² candidate stalled the event loop up to 200 ms. The
+  // cache below serves the base image, which brush strokes repaint over and over.
   const bool direct = !m_display.isNull() && !m_compare;
   if (m_zoom < 1.0 && direct) {
     const QRectF visible =
