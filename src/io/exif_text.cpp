@@ -5,6 +5,7 @@
 
 #include "bd/error.h"
 #include "io/exif_orientation.h"
+#include "text/unicode_text.h"
 
 namespace bd::io {
 
@@ -29,43 +30,6 @@ void put_le32(Bytes& b, std::uint32_t v) {
   for (int i = 0; i < 4; ++i) b.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
 }
 
-// UTF-8 -> code points; malformed bytes become U+FFFD.
-std::vector<char32_t> decode_utf8(const std::string& s) {
-  std::vector<char32_t> out;
-  for (std::size_t i = 0; i < s.size();) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    const int len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-    char32_t cp = len == 1 ? c : len == 2 ? (c & 0x1F) : len == 3 ? (c & 0x0F) : (c & 0x07);
-    bool ok = len > 0 && i + len <= s.size();
-    for (int k = 1; ok && k < len; ++k) {
-      const auto cc = static_cast<unsigned char>(s[i + k]);
-      ok = (cc >> 6) == 2;
-      cp = (cp << 6) | (cc & 0x3F);
-    }
-    out.push_back(ok && cp <= 0x10FFFF ? cp : 0xFFFD);
-    i += ok ? len : 1;
-  }
-  return out;
-}
-
-void append_utf8(std::string& s, char32_t cp) {
-  if (cp < 0x80) {
-    s += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    s += static_cast<char>(0xC0 | (cp >> 6));
-    s += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    s += static_cast<char>(0xE0 | (cp >> 12));
-    s += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    s += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    s += static_cast<char>(0xF0 | (cp >> 18));
-    s += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    s += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    s += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
-
 std::string decode_utf16(const std::uint8_t* p, std::size_t n, bool little) {
   std::string out;
   const auto unit = [&](std::size_t i) -> char32_t {
@@ -79,7 +43,7 @@ std::string decode_utf16(const std::uint8_t* p, std::size_t n, bool little) {
     } else if (u >= 0xD800 && u < 0xE000) {
       u = 0xFFFD;
     }
-    append_utf8(out, u);
+    text::append_utf8(out, u);
   }
   return out;
 }
@@ -94,7 +58,7 @@ std::uint32_t le32(const std::uint8_t* p) { return p[0] | (p[1] << 8) | (p[2] <<
 
 std::vector<std::uint8_t> exif_with_user_comment(const std::string& utf8) {
   Bytes comment(kUnicodePrefix, kUnicodePrefix + 8);
-  for (char32_t cp : decode_utf8(utf8)) {
+  for (char32_t cp : text::utf8_to_utf32(utf8)) {
     if (cp >= 0x10000) {  // a surrogate pair
       put_be16(comment, 0xD800 + ((cp - 0x10000) >> 10));
       put_be16(comment, 0xDC00 + ((cp - 0x10000) & 0x3FF));
