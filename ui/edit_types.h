@@ -2,6 +2,7 @@
 // Value types that cross the GUI <-> worker boundary through queued signals. They hold
 // QImage (never QPixmap: pixmaps belong to the GUI thread), plain numbers and strings.
 #include <QImage>
+#include <QPoint>
 #include <QMetaType>
 #include <QString>
 #include <QtGlobal>
@@ -19,12 +20,14 @@ struct StepProgress {
   double etaS = 0.0;
 };
 
-// A live preview (x̂0 with the background pasted). `engineNs` is when the engine handed
-// it over (steady clock), so delivery latency to the screen can be measured.
+// A live preview (x̂0 with the background pasted), as the part of the image the edit
+// can change. `engineNs` is when the engine handed it over (steady clock), so delivery
+// latency to the screen can be measured.
 struct PreviewFrame {
   quint64 jobId = 0;
   int step = 0;
-  QImage image;  // full resolution, in a format the canvas draws without converting
+  QImage image;  // the edit's box, in a format the canvas draws without converting
+  QPoint at;     // the box's top-left in the full image
   qint64 engineNs = 0;
 };
 

@@ -57,6 +57,33 @@ QImage toQImage(const bd::Image& image) {
   return out;
 }
 
+QImage toDisplayQImage(const bd::Image& image) {
+  if (image.empty()) return {};
+  if (image.depth != 8) {
+    const QImage q = toQImage(image);
+    return q.convertToFormat(q.hasAlphaChannel() ? QImage::Format_ARGB32_Premultiplied
+                                                 : QImage::Format_RGB32);
+  }
+  const int c = image.channels;
+  QImage out(image.width, image.height,
+             c == 4 ? QImage::Format_ARGB32_Premultiplied : QImage::Format_RGB32);
+  if (out.isNull()) return {};
+  const std::size_t srcLine = static_cast<std::size_t>(image.width) * c;
+  for (int y = 0; y < image.height; ++y) {
+    const std::uint8_t* s = image.data.data() + srcLine * y;
+    auto* d = reinterpret_cast<QRgb*>(out.scanLine(y));
+    for (int x = 0; x < image.width; ++x, s += c) {
+      if (c == 1)
+        d[x] = qRgb(s[0], s[0], s[0]);
+      else if (c == 3)
+        d[x] = qRgb(s[0], s[1], s[2]);
+      else
+        d[x] = qPremultiply(qRgba(s[0], s[1], s[2], s[3]));
+    }
+  }
+  return out;
+}
+
 bd::Image fromQImage(const QImage& input) {
   QImage image = input;
   int channels = 0, depth = 8;

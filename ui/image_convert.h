@@ -8,6 +8,9 @@
 namespace bd::ui {
 
 QImage toQImage(const bd::Image& image);
+// For showing only: 8 bits per channel in the format the raster engine draws without
+// converting (RGB32, or premultiplied ARGB32 with alpha), made in one pass.
+QImage toDisplayQImage(const bd::Image& image);
 bd::Image fromQImage(const QImage& image);
 // A mask for the engine: one 8-bit channel, nonzero = edit here.
 bd::Image maskFromQImage(const QImage& mask);

@@ -23,7 +23,13 @@ constexpr double kMaxZoom = 32.0;
 constexpr double kZoomStep = 1.25;
 }  // namespace
 
-MaskCanvas::MaskCanvas(QWidget* parent) : QWidget(parent), m_undoStack(new QUndoStack(this)) {
+MaskCanvas::MaskCanvas(QWidget* parent)
+    : QWidget(parent),
+      m_undoStack(new QUndoStack(this)),
+      m_basePyramid(new ImagePyramid(this)),
+      m_displayPyramid(new ImagePyramid(this)) {
+  connect(m_basePyramid, &ImagePyramid::levelsReady, this, qOverload<>(&QWidget::update));
+  connect(m_displayPyramid, &ImagePyramid::levelsReady, this, qOverload<>(&QWidget::update));
   setMouseTracking(true);
   setFocusPolicy(Qt::StrongFocus);
   setAttribute(Qt::WA_OpaquePaintEvent);
@@ -39,10 +45,10 @@ void MaskCanvas::setUndoStack(QUndoStack* stack) {
 void MaskCanvas::setImage(const QImage& image) {
   m_image = image;
   m_mask = image.isNull() ? QImage() : blankMask(image.size());
-  m_display = QImage();
+  m_basePyramid->setImage(m_image);
+  setDisplayImage(QImage());
   m_stroking = false;
   if (m_undoStack) m_undoStack->clear();
-  invalidateScaledCache();
   fitToWindow();
   emit imageChanged();
   emit maskChanged();
@@ -55,9 +61,8 @@ void MaskCanvas::replaceImage(const QImage& image, const QString& undoText) {
 
 void MaskCanvas::writeImage(const QImage& image) {
   m_image = image;
-  m_display = QImage();
-  invalidateScaledCache();
-  update();
+  m_basePyramid->setImage(m_image);
+  setDisplayImage(QImage());
   emit imageChanged();
 }
 
@@ -116,17 +121,36 @@ bool MaskCanvas::saveMask(const QString& path, QString* error) const {
 
 void MaskCanvas::setDisplayImage(const QImage& image) {
   m_display = (image.isNull() || image.size() == m_image.size()) ? image : QImage();
-  update();  // the base's scaled cache stays valid: back to the base costs no rescale
+  m_displayAt = QPoint();
+  m_displayPyramid->setImage(m_display);
+  update();
+}
+
+void MaskCanvas::setDisplayPatch(const QImage& patch, QPoint at) {
+  if (patch.isNull() || !m_image.rect().contains(QRect(at, patch.size()))) return;
+  // Only the union of the old and new patch changes on screen.
+  const QRect before = m_display.isNull() ? QRect() : QRect(m_displayAt, m_display.size());
+  const bool wasFull = !m_display.isNull() && m_display.size() == m_image.size();
+  m_display = patch;
+  m_displayAt = at;
+  m_displayPyramid->setImage(patch, /*buildLevels=*/false);
+  if (wasFull) update();
+  else updateImageRect(before.united(QRect(at, patch.size())));
 }
 
 QImage MaskCanvas::shownImage() const {
-  return (m_display.isNull() || m_compare) ? m_image : m_display;
+  if (m_display.isNull() || m_compare) return m_image;
+  if (m_display.size() == m_image.size()) return m_display;
+  QImage composed = m_image.convertToFormat(m_image.hasAlphaChannel()
+                                                ? QImage::Format_ARGB32_Premultiplied
+                                                : QImage::Format_RGB32);
+  QPainter(&composed).drawImage(m_displayAt, m_display);
+  return composed;
 }
 
 void MaskCanvas::setCompareOriginal(bool on) {
   if (on == m_compare) return;
   m_compare = on;
-  invalidateScaledCache();
   update();
   emit compareChanged(on);
 }
@@ -283,7 +307,6 @@ void MaskCanvas::setZoom(double zoom, QPointF anchor) {
   m_zoom = zoom;
   m_offset = anchor - imagePoint * m_zoom;
   m_fit = false;
-  invalidateScaledCache();
   update();
   emit zoomChanged(m_zoom);
 }
@@ -303,7 +326,6 @@ void MaskCanvas::fitToWindow() {
   m_zoom = std::clamp(z, kMinZoom, kMaxZoom);
   m_offset = QPointF((width() - m_image.width() * m_zoom) / 2.0,
                      (height() - m_image.height() * m_zoom) / 2.0);
-  invalidateScaledCache();
   update();
   emit zoomChanged(m_zoom);
 }
@@ -321,8 +343,6 @@ void MaskCanvas::panBy(QPointF delta) {
   m_fit = false;
   update();
 }
-
-void MaskCanvas::invalidateScaledCache() { m_scaledCache = QPixmap(); }
 
 void MaskCanvas::updateImageRect(const QRect& r) {
   if (r.isEmpty()) return;
@@ -355,44 +375,19 @@ void MaskCanvas::paintEvent(QPaintEvent* event) {
     return;
   }
   const QRectF target = imageTargetRect();
-  const QImage shown = shownImage();
-  // Previews and results (never painted on) are filtered straight from the frame, repainted
-  // area only: downscaling a whole 4096² candidate stalled the event loop up to 200 ms. The
-  // cache below serves the base image, which brush strokes repaint over and over.
-  const bool direct = !m_display.isNull() && !m_compare;
-  if (m_zoom < 1.0 && direct) {
-    const QRectF visible =
-        QRectF(widgetToImage(area.topLeft()), widgetToImage(area.bottomRight() + QPoint(1, 1)))
-            .intersected(QRectF(shown.rect()));
-    p.setRenderHint(QPainter::SmoothPixmapTransform);
-    p.drawImage(QRectF(imageToWidget(visible.topLeft()), imageToWidget(visible.bottomRight())),
-                shown, visible);
-    p.setRenderHint(QPainter::SmoothPixmapTransform, false);
-  } else if (m_zoom < 1.0) {
-    // Downscaled view: one smooth scaling per zoom level or image change, then plain blits
-    // (painting strokes only repaints the overlay).
-    if (m_scaledCache.isNull() || m_scaledCacheZoom != m_zoom ||
-        m_scaledCacheKey != shown.cacheKey()) {
-      const QSize s(std::max(1, int(std::lround(shown.width() * m_zoom))),
-                    std::max(1, int(std::lround(shown.height() * m_zoom))));
-      m_scaledCache =
-          QPixmap::fromImage(shown.scaled(s, Qt::IgnoreAspectRatio, Qt::SmoothTransformation));
-      m_scaledCacheZoom = m_zoom;
-      m_scaledCacheKey = shown.cacheKey();
-    }
-    p.drawPixmap(QRectF(target.topLeft(), QSizeF(m_scaledCache.size())), m_scaledCache,
-                 QRectF(QPointF(0, 0), QSizeF(m_scaledCache.size())));
-  } else {
-    // Magnified: draw only the visible part, nearest neighbour so pixels stay crisp.
-    const QRectF visible =
-        QRectF(widgetToImage(area.topLeft()), widgetToImage(area.bottomRight() + QPoint(1, 1)))
-            .intersected(QRectF(shown.rect()));
-    const QRect src = visible.toAlignedRect().intersected(shown.rect());
-    if (!src.isEmpty())
-      p.drawImage(
-          QRectF(imageToWidget(src.topLeft()), QSizeF(src.width() * m_zoom, src.height() * m_zoom)),
-          shown, QRectF(src));
-  }
+  // The repainted part, in image pixels: drawing costs follow it, not the image size.
+  const QRectF visible =
+      QRectF(widgetToImage(area.topLeft()), widgetToImage(area.bottomRight() + QPoint(1, 1)))
+          .intersected(QRectF(m_image.rect()));
+  auto drawPart = [&](const ImagePyramid& pyramid, QPoint at) {
+    const QRectF part = visible.intersected(QRectF(at, pyramid.image().size()));
+    if (!part.isEmpty())
+      pyramid.draw(p, QRectF(imageToWidget(part.topLeft()), imageToWidget(part.bottomRight())),
+                   part.translated(-at));
+  };
+  const bool showDisplay = !m_display.isNull() && !m_compare;
+  if (!showDisplay || m_display.size() != m_image.size()) drawPart(*m_basePyramid, QPoint());
+  if (showDisplay) drawPart(*m_displayPyramid, m_displayAt);
 
   if (m_maskVisible && !m_compare && m_display.isNull() && m_overlayOpacity > 0 &&
       !m_mask.isNull()) {

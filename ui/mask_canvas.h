@@ -5,15 +5,16 @@
 // change on a QUndoStack (one brush drag = one undo step).
 //
 // It also displays a result without touching the document: setDisplayImage() shows a
-// preview or a candidate instead of the base image; holding `\` (setCompareOriginal)
-// shows the base image again.
+// candidate instead of the base image, setDisplayPatch() a live preview of the edited
+// region over it; holding `\` (setCompareOriginal) shows the base image alone again.
+// Images are drawn through ImagePyramids, so zooming a 4096² photo stays smooth.
 #include <QColor>
 #include <QImage>
-#include <QPixmap>
 #include <QPointer>
 #include <QPolygonF>
 #include <QWidget>
 
+#include "image_pyramid.h"
 #include "mask_ops.h"
 
 #include <QUndoStack>
@@ -51,15 +52,18 @@ class MaskCanvas : public QWidget {
   bool saveMask(const QString& path, QString* error = nullptr) const;
 
   // Shows `image` (same size as the base) instead of the base image; the document is
-  // unchanged. A null image goes back to the base. Such an image (a live preview or a
-  // result) is drawn straight from its pixels, smoothly filtered, instead of through the
-  // area-averaged downscale the canvas caches per zoom level for the base: that downscale
-  // reads every source pixel, up to 200 ms on a 4096² photo, and would stall the event
-  // loop once per preview or candidate.
+  // unchanged. A null image goes back to the base.
   void setDisplayImage(const QImage& image);
+  // Shows the base with `patch` over it, its top-left at `at` (image pixels): a live
+  // preview, which changes only the edited region. Converting and drawing just that part
+  // is what keeps previews of a 4096² photo cheap. A patch that does not fit is ignored.
+  void setDisplayPatch(const QImage& patch, QPoint at);
   void clearDisplayImage() { setDisplayImage(QImage()); }
+  // The shown candidate or preview patch (null: none) and where it lies.
   QImage displayImage() const { return m_display; }
-  // What is on screen now: the display image unless comparing, else the base.
+  QPoint displayOffset() const { return m_displayAt; }
+  // What is on screen now, as one image the base's size (a preview patch is composed
+  // onto a copy of the base): the display unless comparing, else the base.
   QImage shownImage() const;
   void setCompareOriginal(bool on);
   bool isComparingOriginal() const { return m_compare; }
@@ -135,7 +139,6 @@ class MaskCanvas : public QWidget {
   void focusOutEvent(QFocusEvent* event) override;
 
  private:
-  void invalidateScaledCache();
   void updateImageRect(const QRect& imageRect);
   QRectF imageTargetRect() const;
   QRect cursorRect(QPointF widgetPoint) const;
@@ -144,16 +147,16 @@ class MaskCanvas : public QWidget {
 
   QImage m_image;    // document base image
   QImage m_mask;     // Grayscale8, image size
-  QImage m_display;  // preview or candidate shown instead of m_image
+  QImage m_display;  // candidate shown instead of m_image, or preview patch over it
+  QPoint m_displayAt;
+  ImagePyramid* m_basePyramid;
+  ImagePyramid* m_displayPyramid;
   QPointer<QUndoStack> m_undoStack;
 
   // View state.
   double m_zoom = 1.0;
   QPointF m_offset;  // widget position of image pixel (0, 0)
   bool m_fit = true;
-  QPixmap m_scaledCache;  // the shown image at m_zoom when m_zoom < 1
-  double m_scaledCacheZoom = 0.0;
-  qint64 m_scaledCacheKey = 0;
 
   // Tools.
   Tool m_tool = Tool::Brush;

@@ -174,7 +174,7 @@ void EditController::onPreview(const bd::ui::PreviewFrame& frame) {
   // Only the newest preview of the running job matters; older ones are dropped.
   if (frame.jobId != m_jobId || !m_busy || frame.step <= m_previewStep) return;
   m_previewStep = frame.step;
-  if (m_shownRow < 0) m_canvas->setDisplayImage(frame.image);
+  if (m_shownRow < 0) m_canvas->setDisplayPatch(frame.image, frame.at);
   emit previewShown(frame.step, frame.engineNs);
 }
 

@@ -122,18 +122,17 @@ void EditWorker::runEdit(const EditJob& job) {
     request.callbacks.on_step = [this, &job](const bd::StepInfo& s) {
       emit stepProgress({job.id, s.step, s.total, s.iteration, s.elapsed_s, s.eta_s});
     };
-    request.callbacks.on_preview = [this, &job](int step, const bd::Image& image) {
+    request.callbacks.on_preview = [this, &job](const bd::Preview& preview) {
       if (m_previewsInFlight.load() >= kMaxPreviewsInFlight) return;  // the GUI is behind: skip
       m_previewsInFlight.fetch_add(1);
       bd::ui::PreviewFrame frame;
       frame.engineNs = steadyNowNs();
       frame.jobId = job.id;
-      frame.step = step;
-      // Converted here to the format the screen uses, so that painting it on the GUI
-      // thread samples it directly instead of converting the whole frame first.
-      const QImage q = bd::ui::toQImage(image);
-      frame.image = q.convertToFormat(q.hasAlphaChannel() ? QImage::Format_ARGB32_Premultiplied
-                                                          : QImage::Format_RGB32);
+      frame.step = preview.step;
+      frame.at = QPoint(preview.x, preview.y);
+      // Converted here, in one pass, to the format the screen uses, so that painting it
+      // on the GUI thread samples it directly instead of converting it first.
+      frame.image = bd::ui::toDisplayQImage(preview.patch);
       emit previewReady(frame);
     };
     request.callbacks.on_candidate = [this, &job, &request, &model](const bd::Candidate& c) {

@@ -267,8 +267,12 @@ EditResult Engine::Impl::run(const EditRequest& request) {
           step_in_iteration % p.preview_every == 0) {
         torch::NoGradGuard no_grad;
         auto preview = (init * (1 - mask) + pred[0].unsqueeze(0) * mask).clamp(-1, 1);
-        request.callbacks.on_preview(done_steps, editing::composite_region(request.image, region,
-                                                                           editing::to_model_mat(preview.cpu())));
+        Preview shown;
+        shown.step = done_steps;
+        shown.x = region.box.x;
+        shown.y = region.box.y;
+        shown.patch = editing::composite_box(request.image, region, editing::to_model_mat(preview.cpu()));
+        request.callbacks.on_preview(shown);
       }
     }
     if (result.status == EditStatus::Cancelled) break;

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <string>
 
 #include "bd/error.h"
@@ -59,6 +60,23 @@ cv::Mat crop_rgb(const Image& image, const cv::Rect& box) {
   if (image.channels == 1) cv::cvtColor(f, f, cv::COLOR_GRAY2RGB);
   if (image.channels == 4) cv::cvtColor(f, f, cv::COLOR_RGBA2RGB);
   return f;
+}
+
+// A copy of `box` of `image`, same depth and channels.
+Image crop(const Image& image, const cv::Rect& box) {
+  Image out;
+  out.width = box.width;
+  out.height = box.height;
+  out.channels = image.channels;
+  out.depth = image.depth;
+  const std::size_t pixel = image.bytes_per_pixel();
+  const std::size_t row = static_cast<std::size_t>(box.width) * pixel;
+  out.data.resize(row * box.height);
+  for (int y = 0; y < box.height; ++y)
+    std::memcpy(out.data.data() + static_cast<std::size_t>(y) * row,
+                image.data.data() + (static_cast<std::size_t>(box.y + y) * image.width + box.x) * pixel,
+                row);
+  return out;
 }
 
 template <typename T>
@@ -134,8 +152,8 @@ PreparedRegion prepare_region(const Image& image, const Image& mask, int model_s
   return r;
 }
 
-Image composite_region(const Image& original, const PreparedRegion& region,
-                       const cv::Mat& edited_model_rgb) {
+Image composite_box(const Image& original, const PreparedRegion& region,
+                    const cv::Mat& edited_model_rgb) {
   io::check_image(original, "original image");
   if (original.width != region.image_width || original.height != region.image_height)
     invalid("image is " + size_text(original.width, original.height) +
@@ -155,11 +173,24 @@ Image composite_region(const Image& original, const PreparedRegion& region,
   if (original.channels == 1) cv::cvtColor(edited, edited, cv::COLOR_RGB2GRAY);
   if (!edited.isContinuous()) edited = edited.clone();
 
-  Image out = original;
+  Image out = crop(original, region.box);
+  const cv::Rect whole(0, 0, region.box.width, region.box.height);
   if (original.depth == 16)
-    blend<std::uint16_t>(out, region.box, edited, region.alpha_full);
+    blend<std::uint16_t>(out, whole, edited, region.alpha_full);
   else
-    blend<std::uint8_t>(out, region.box, edited, region.alpha_full);
+    blend<std::uint8_t>(out, whole, edited, region.alpha_full);
+  return out;
+}
+
+Image composite_region(const Image& original, const PreparedRegion& region,
+                       const cv::Mat& edited_model_rgb) {
+  const Image box = composite_box(original, region, edited_model_rgb);
+  Image out = original;
+  const std::size_t pixel = out.bytes_per_pixel();
+  const std::size_t row = static_cast<std::size_t>(box.width) * pixel;
+  for (int y = 0; y < box.height; ++y)
+    std::memcpy(out.data.data() + (static_cast<std::size_t>(region.box.y + y) * out.width + region.box.x) * pixel,
+                box.data.data() + static_cast<std::size_t>(y) * row, row);
   return out;
 }
 

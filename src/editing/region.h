@@ -50,4 +50,9 @@ PreparedRegion prepare_region(const Image& image, const Image& mask, int model_s
 Image composite_region(const Image& original, const PreparedRegion& region,
                        const cv::Mat& edited_model_rgb);
 
+// The same blend, returned as the box only (region.box of composite_region's result):
+// what a preview needs, without copying the whole image.
+Image composite_box(const Image& original, const PreparedRegion& region,
+                    const cv::Mat& edited_model_rgb);
+
 }  // namespace bd::editing

@@ -61,7 +61,7 @@ int main(int argc, char** argv) {
     request.params.iterations = 1;
     request.params.preview_every = 2;
     int previews = 0;
-    request.callbacks.on_preview = [&](int, const bd::Image&) { ++previews; };
+    request.callbacks.on_preview = [&](const bd::Preview&) { ++previews; };
     const std::vector<std::string> prompts = {"a red star", "a blue circle", "a small green triangle", ""};
 
     std::vector<double> rss;

@@ -2,6 +2,9 @@
 // models/, else the reference test pack of small random networks): generate -> previews
 // -> candidates -> apply -> undo -> export, cancel mid-run, and bad inputs that must
 // come back as error signals.
+// First: it includes torch, whose headers break after Qt's `slots` macro is defined.
+#include "test_support.h"
+
 #include <QElapsedTimer>
 #include <QSignalSpy>
 #include <QTemporaryDir>
@@ -15,7 +18,6 @@
 #include "mask_canvas.h"
 #include "mask_ops.h"
 #include "test_pack.h"
-#include "test_support.h"
 #include "ui_test_support.h"
 
 using bd::gui::EditController;

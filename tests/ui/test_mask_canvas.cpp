@@ -295,6 +295,31 @@ class TestMaskCanvas : public QObject {
     QVERIFY(bd::ui::maskIsEmpty(m_canvas->mask()));
   }
 
+  void previewPatchShowsOverTheBase() {
+    QImage patch(30, 20, QImage::Format_RGB32);
+    patch.fill(Qt::red);
+    m_canvas->setDisplayPatch(patch, QPoint(50, 60));
+    QCOMPARE(m_canvas->displayOffset(), QPoint(50, 60));
+    const QImage shown = m_canvas->shownImage();
+    QCOMPARE(shown.size(), m_canvas->image().size());
+    QCOMPARE(shown.pixelColor(50, 60), QColor(Qt::red));
+    QCOMPARE(shown.pixelColor(79, 79), QColor(Qt::red));
+    QCOMPARE(shown.pixelColor(80, 60), QColor(40, 80, 120));
+    QCOMPARE(shown.pixelColor(49, 60), QColor(40, 80, 120));
+    // On screen too: the patch where it lies, the base around it.
+    m_canvas->show();
+    QVERIFY(QTest::qWaitForWindowExposed(m_canvas.get()));
+    const QImage screen = m_canvas->grab().toImage();
+    QCOMPARE(screen.pixelColor(m_canvas->imageToWidget(QPointF(65, 70)).toPoint()), QColor(Qt::red));
+    QCOMPARE(screen.pixelColor(m_canvas->imageToWidget(QPointF(20, 20)).toPoint()),
+             QColor(40, 80, 120));
+    // A patch reaching outside the image is refused; the shown one stays.
+    m_canvas->setDisplayPatch(patch, QPoint(190, 0));
+    QCOMPARE(m_canvas->displayOffset(), QPoint(50, 60));
+    m_canvas->clearDisplayImage();
+    QCOMPARE(m_canvas->shownImage(), m_canvas->image());
+  }
+
   void replaceImageIsUndoableAndKeepsTheMask() {
     m_canvas->fillRect(QRect(10, 10, 5, 5));
     const QImage original = m_canvas->image();

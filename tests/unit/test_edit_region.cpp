@@ -7,6 +7,7 @@
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include <cstring>
 #include <random>
 
 #include "bd/error.h"
@@ -157,11 +158,23 @@ class TestEditRegion : public QObject {
     QVERIFY2(std::abs(box_aspect / model_aspect - 1.0) < 0.05,
              qPrintable(QString::number(model_aspect)));
 
-    const Image out = editing::composite_region(image, r, random_edit(s));
+    const cv::Mat edit = random_edit(s);
+    const Image out = editing::composite_region(image, r, edit);
     QCOMPARE(out.width, width);
     QCOMPARE(out.channels, channels);
     QCOMPARE(out.depth, depth);
     QCOMPARE(out.data.size(), image.data.size());
+    // A preview's patch is exactly the box of the composited result.
+    const Image patch = editing::composite_box(image, r, edit);
+    QCOMPARE(patch.width, r.box.width);
+    QCOMPARE(patch.height, r.box.height);
+    QCOMPARE(patch.channels, channels);
+    QCOMPARE(patch.depth, depth);
+    const std::size_t pixel = out.bytes_per_pixel(), row = r.box.width * pixel;
+    for (int y = 0; y < r.box.height; ++y)
+      QVERIFY(std::memcmp(patch.data.data() + y * row,
+                          out.data.data() + ((r.box.y + y) * std::size_t(width) + r.box.x) * pixel,
+                          row) == 0);
     const cv::Mat binary = editing::binarize_mask(mask);
     std::size_t changed_in_mask = 0, in_mask = 0;
     for (int y = 0; y < height; ++y)

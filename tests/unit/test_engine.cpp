@@ -58,9 +58,12 @@ class TestEngine : public QObject {
       QCOMPARE(s.step, steps);
       QVERIFY(s.eta_s >= 0);
     };
-    r.callbacks.on_preview = [&](int, const Image& img) {
+    r.callbacks.on_preview = [&](const Preview& p) {
       ++previews;
-      QCOMPARE(img.width, 60);
+      // The edit's box only: inside the image and holding the whole mask (20..34 x 10..26).
+      QCOMPARE(p.patch.channels, 3);
+      QVERIFY(p.x >= 0 && p.y >= 0 && p.x + p.patch.width <= 60 && p.y + p.patch.height <= 44);
+      QVERIFY(p.x <= 20 && p.y <= 10 && p.x + p.patch.width >= 34 && p.y + p.patch.height >= 26);
     };
     r.callbacks.on_candidate = [&](const Candidate&) { ++candidates; };
     const EditResult result = engine_->edit(r);

@@ -37,10 +37,19 @@ struct Candidate {
   double seconds = 0.0;     // wall time of its batch
 };
 
+// A live preview: x̂₀ blended into the original like a result, but only the part of the
+// image an edit can change (the edit's box). Outside it the preview is the original, so
+// a preview of a 4096² photo costs what its edited region does.
+struct Preview {
+  int step = 0;
+  int x = 0;    // where `patch` lies in the full-resolution image
+  int y = 0;
+  Image patch;  // the original's depth and channels
+};
+
 struct EditCallbacks {
   std::function<void(const StepInfo&)> on_step;
-  // x̂₀ with the original background, full resolution, every `preview_every` steps.
-  std::function<void(int step, const Image&)> on_preview;
+  std::function<void(const Preview&)> on_preview;  // every `preview_every` steps
   std::function<void(const Candidate&)> on_candidate;
   const std::atomic<bool>* cancel = nullptr;  // checked once per step
 };
