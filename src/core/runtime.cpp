@@ -5,6 +5,9 @@
 #include <torch/version.h>
 
 #include <unistd.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #include <cstdlib>
 #include <regex>
@@ -25,6 +28,18 @@ void restart_with_passive_openmp_wait(char** argv) {
   if (std::getenv("OMP_WAIT_POLICY") != nullptr) return;
   setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
   execv("/proc/self/exe", argv);  // returns only on failure: carry on as we are
+}
+
+void keep_freed_memory_for_reuse() {
+#if defined(__GLIBC__)
+  static const bool done = [] {
+    const bool ok = mallopt(M_MMAP_THRESHOLD, 256 << 20) == 1 && mallopt(M_TRIM_THRESHOLD, 1 << 30) == 1 &&
+                    mallopt(M_TOP_PAD, 64 << 20) == 1;
+    if (!ok) log::core()->warn("could not tune the allocator: tensors will page-fault more");
+    return ok;
+  }();
+  (void)done;
+#endif
 }
 
 int hardware_threads() {

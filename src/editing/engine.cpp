@@ -3,6 +3,7 @@
 // the background, rank with CLIP, composite back at full resolution.
 #include "bd/engine.h"
 
+#include <ATen/Parallel.h>
 #include <torch/torch.h>
 
 #include <chrono>
@@ -13,7 +14,7 @@
 #include "bd/runtime.h"
 #include "core/log.h"
 #include "diffusion/gaussian_diffusion.h"
-#include "editing/blended_sampler.h"
+#include "editing/candidate_lanes.h"
 #include "editing/guidance.h"
 #include "editing/noise.h"
 #include "editing/region.h"
@@ -87,6 +88,7 @@ const ModelPack& Engine::pack() const { return impl_->pack; }
 std::string Engine::device() const { return impl_->device.str(); }
 
 std::unique_ptr<Engine> Engine::load(const ModelPack& pack, const EngineOptions& options) {
+  keep_freed_memory_for_reuse();
   if (options.threads >= 0) set_threads(options.threads);
   auto impl = std::make_unique<Impl>();
   impl->pack = pack;
@@ -224,6 +226,14 @@ EditResult Engine::Impl::run(const EditRequest& request) {
   aug.views = p.aug_num;
   aug.random = p.random_augmentations;
 
+  editing::LaneInputs lane_inputs;
+  lane_inputs.unet = unet;
+  lane_inputs.diffusion = &diffusion;
+  if (has_prompt) lane_inputs.clip = clip;
+  lane_inputs.text_embed = text_embed;
+  lane_inputs.augment = aug;
+  lane_inputs.sampler = settings;
+
   const int64_t batch = p.batch_size;
   const int64_t steps_per_iteration = diffusion.num_timesteps() - p.skip_timesteps;
   const int total_steps = static_cast<int>(steps_per_iteration * p.iterations);
@@ -232,25 +242,24 @@ EditResult Engine::Impl::run(const EditRequest& request) {
   for (int it = 0; it < p.iterations; ++it) {
     std::vector<std::uint64_t> seeds;
     for (int64_t b = 0; b < batch; ++b) seeds.push_back(p.seed + static_cast<std::uint64_t>(it * batch + b));
-    std::unique_ptr<editing::NoiseSource> noise;
-    if (p.fidelity == FidelityMode::Reference) noise = std::make_unique<editing::SeededNoise>(p.seed + it);
-    else noise = std::make_unique<editing::PerCandidateNoise>(seeds);
-    editing::ClipAugmenter augmenter(aug, seeds);
-    std::optional<nn::Clip> guide_clip;
-    if (has_prompt) guide_clip = clip;
-    editing::BlendedSampler sampler(unet, diffusion, guide_clip, text_embed, &augmenter, settings);
+    std::optional<std::uint64_t> shared_noise_seed;
+    if (p.fidelity == FidelityMode::Reference) shared_noise_seed = p.seed + it;
+    // On CPU, one lane of candidates per thread (see candidate_lanes.h); a GPU runs the
+    // whole batch at once.
+    const int threads = at::get_num_threads();
+    const int lanes = device.is_cpu() ? static_cast<int>(std::min<int64_t>(batch, threads)) : 1;
+    editing::CandidateLanes sampler(lane_inputs, seeds, shared_noise_seed, lanes, threads / std::max(1, lanes));
 
     const auto t_batch = Clock::now();
-    torch::Tensor x = sampler.start(init, batch, *noise);
+    sampler.start(init);
     torch::Tensor pred;
     for (int64_t index = sampler.first_index(); index >= 0; --index) {
       if (request.callbacks.cancel && request.callbacks.cancel->load()) {
         result.status = EditStatus::Cancelled;
         break;
       }
-      auto out = sampler.step(x, index, init, mask, *noise);
-      x = out.sample;
-      pred = out.pred_xstart;
+      sampler.step(index, init, mask);
+      pred = sampler.pred_xstart();
       ++done_steps;
       const double elapsed = seconds_since(t_sampling);
       if (request.callbacks.on_step) {

@@ -4,6 +4,7 @@
 #include <QtTest/QtTest>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <fstream>
@@ -11,6 +12,7 @@
 
 #include "bd/engine.h"
 #include "bd/error.h"
+#include "bd/runtime.h"
 #include "core/sha256.h"
 #include "test_pack.h"
 #include "test_support.h"
@@ -111,6 +113,37 @@ class TestEngine : public QObject {
     for (std::size_t i = 0; i < second.image.data.size(); ++i)
       max_diff = std::max(max_diff, std::abs(int(second.image.data[i]) - int(alone.candidates[0].image.data[i])));
     QVERIFY2(max_diff <= 1, qPrintable(QString("max diff %1").arg(max_diff)));
+  }
+
+  // On CPU the batch runs as one lane of candidates per thread: the candidates must be
+  // the ones the whole batch gives at once (up to rounding), each under its own seed.
+  void lanesGiveTheCandidatesOfOneBatch() {
+    EditRequest r;
+    r.image = make_image(40, 40, 3);
+    r.mask = test::rect_mask(40, 40, 8, 12, 28, 30);
+    r.prompt = "red";
+    r.params = pack_.defaults;
+    r.params.seed = 21;
+    r.params.batch_size = 3;  // two uneven lanes: 1 + 2
+    set_threads(1);
+    const EditResult one_lane = engine_->edit(r);
+    set_threads(2);
+    const EditResult two_lanes = engine_->edit(r);
+    QCOMPARE(one_lane.candidates.size(), std::size_t{3});
+    QCOMPARE(two_lanes.candidates.size(), std::size_t{3});
+    for (const Candidate& a : one_lane.candidates) {
+      const auto b = std::find_if(two_lanes.candidates.begin(), two_lanes.candidates.end(),
+                                  [&](const Candidate& c) { return c.seed == a.seed; });
+      QVERIFY(b != two_lanes.candidates.end());
+      QCOMPARE(b->index, a.index);
+      QVERIFY(std::abs(b->score - a.score) < 1e-4);
+      int max_diff = 0;
+      for (std::size_t i = 0; i < a.image.data.size(); ++i)
+        max_diff = std::max(max_diff, std::abs(int(a.image.data[i]) - int(b->image.data[i])));
+      QVERIFY2(max_diff <= 1, qPrintable(QString("seed %1: max diff %2").arg(a.seed).arg(max_diff)));
+    }
+    // And different seeds give different candidates (the comparison above can fail).
+    QVERIFY(one_lane.candidates[0].image.data != one_lane.candidates[1].image.data);
   }
 
   void cancelStopsWithinOneStep_data() {

@@ -14,6 +14,15 @@ std::string version();
 // Call it first thing in main; it returns only when no restart was needed or possible.
 void restart_with_passive_openmp_wait(char** argv);
 
+// LibTorch frees and allocates tensors of hundreds of KB to MBs every op. glibc's
+// defaults give such blocks back to the kernel (mmap above an adaptive threshold, heap
+// trimming above 128 KB free), so nearly every op page-faults freshly zeroed memory:
+// perf showed 35 % of a ToyWorld edit in the kernel, and the edit ran 2.3x slower. This
+// keeps freed memory in the process for reuse (blocks up to 256 MB come from the heap,
+// which is trimmed only above 1 GB free); the price is that the process keeps its peak
+// heap. Process-wide and idempotent; Engine::load calls it. No-op outside glibc.
+void keep_freed_memory_for_reuse();
+
 // Sets LibTorch's intra-op thread count (LibTorch defaults to 1 here). threads <= 0
 // means all hardware threads. Returns the count in effect.
 int set_threads(int threads);
