@@ -30,10 +30,13 @@ QVector<QImage> halfSizeLevels(const QImage& full) {
 ImagePyramid::ImagePyramid(QObject* parent)
     : QObject(parent), m_watcher(new QFutureWatcher<QVector<QImage>>(this)) {
   connect(m_watcher, &QFutureWatcherBase::finished, this, [this] {
-    // A build for an image replaced meanwhile is dropped (setFuture detached it, and
-    // the key check covers a finish already queued).
+    // A build for an image replaced meanwhile is dropped: setFuture detached it, and a
+    // finish already queued finds the new build unfinished (result() would block) or
+    // made for another image.
     const QFuture<QVector<QImage>> future = m_watcher->future();
-    if (!future.isValid() || future.isCanceled() || m_buildKey != m_image.cacheKey()) return;
+    if (!future.isValid() || !future.isFinished() || future.isCanceled() ||
+        m_buildKey != m_image.cacheKey())
+      return;
     m_levels = future.result();
     emit levelsReady();
   });
