@@ -156,7 +156,16 @@ class TestController : public QObject {
     QTRY_VERIFY_WITH_TIMEOUT(finished.count() == 2, 300'000);
     QCOMPARE(m_model->count(), 1);
     QCOMPARE(m_model->candidate(0).seed, target.seed);
-    QCOMPARE(m_model->candidate(0).image, target.image);
+    // The same candidate up to rounding: alone it runs as a batch of one (CPU lanes give
+    // ops of another batch size), so a channel may differ by one level.
+    const QImage again = m_model->candidate(0).image.convertToFormat(QImage::Format_RGB888);
+    const QImage before = target.image.convertToFormat(QImage::Format_RGB888);
+    QCOMPARE(again.size(), before.size());
+    int maxDiff = 0;
+    for (int y = 0; y < again.height(); ++y)
+      for (int x = 0; x < 3 * again.width(); ++x)
+        maxDiff = std::max(maxDiff, std::abs(int(again.constScanLine(y)[x]) - int(before.constScanLine(y)[x])));
+    QVERIFY2(maxDiff <= 1, qPrintable(QString("max difference %1").arg(maxDiff)));
   }
 
   void cancelMidRunLeavesTheDocument() {
