@@ -92,13 +92,6 @@ void CandidateLanes::step(int64_t index, const torch::Tensor& init, const torch:
   });
 }
 
-torch::Tensor CandidateLanes::sample() const {
-  if (lanes_.size() == 1) return lanes_.front()->x;
-  std::vector<torch::Tensor> parts;
-  for (const auto& lane : lanes_) parts.push_back(lane->x);
-  return torch::cat(parts, 0);
-}
-
 torch::Tensor CandidateLanes::pred_xstart() const {
   if (lanes_.size() == 1) return lanes_.front()->pred;
   std::vector<torch::Tensor> parts;

@@ -8,8 +8,8 @@
 // lanes of two candidates use two cores fully. Each candidate keeps its own noise and
 // augmentation streams, so its pixels still depend on its seed alone (up to float
 // rounding of a different batch size), and "re-run with this seed" still reproduces it.
-// Callers see one batch: sample() and pred_xstart() are the lanes' results in candidate
-// order, and callbacks stay on the calling thread.
+// Callers see one batch: pred_xstart() is the lanes' results in candidate order, and
+// callbacks stay on the calling thread.
 #include <torch/types.h>
 
 #include <cstdint>
@@ -43,7 +43,6 @@ class CandidateLanes {
   CandidateLanes(const CandidateLanes&) = delete;
   CandidateLanes& operator=(const CandidateLanes&) = delete;
 
-  int lanes() const { return static_cast<int>(lanes_.size()); }
   int64_t first_index() const;
 
   // x_T for every lane (see BlendedSampler::start).
@@ -51,7 +50,6 @@ class CandidateLanes {
   // One step at respaced `index` for every lane, in parallel.
   void step(int64_t index, const torch::Tensor& init, const torch::Tensor& mask);
 
-  torch::Tensor sample() const;       // [B, 3, S, S], candidate order
   torch::Tensor pred_xstart() const;  // [B, 3, S, S], candidate order (after a step)
 
  private:

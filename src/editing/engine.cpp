@@ -252,14 +252,12 @@ EditResult Engine::Impl::run(const EditRequest& request) {
 
     const auto t_batch = Clock::now();
     sampler.start(init);
-    torch::Tensor pred;
     for (int64_t index = sampler.first_index(); index >= 0; --index) {
       if (request.callbacks.cancel && request.callbacks.cancel->load()) {
         result.status = EditStatus::Cancelled;
         break;
       }
       sampler.step(index, init, mask);
-      pred = sampler.pred_xstart();
       ++done_steps;
       const double elapsed = seconds_since(t_sampling);
       if (request.callbacks.on_step) {
@@ -275,7 +273,7 @@ EditResult Engine::Impl::run(const EditRequest& request) {
       if (request.callbacks.on_preview && p.preview_every > 0 && index > 0 &&
           step_in_iteration % p.preview_every == 0) {
         torch::NoGradGuard no_grad;
-        auto preview = (init * (1 - mask) + pred[0].unsqueeze(0) * mask).clamp(-1, 1);
+        auto preview = (init * (1 - mask) + sampler.pred_xstart()[0].unsqueeze(0) * mask).clamp(-1, 1);
         Preview shown;
         shown.step = done_steps;
         shown.x = region.box.x;
@@ -288,6 +286,7 @@ EditResult Engine::Impl::run(const EditRequest& request) {
 
     // 4. Finish the batch: enforce the background, score, composite.
     torch::NoGradGuard no_grad;
+    const torch::Tensor pred = sampler.pred_xstart();
     torch::Tensor final_pred = (p.enforce_background && !p.local_mode) ? init * (1 - mask) + pred * mask : pred;
     const torch::Tensor scores = editing::ranking_distance(clip, text_embed, final_pred.add(1).div(2).clamp(0, 1), mask).cpu();
     const double batch_seconds = seconds_since(t_batch);

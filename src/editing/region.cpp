@@ -62,23 +62,6 @@ cv::Mat crop_rgb(const Image& image, const cv::Rect& box) {
   return f;
 }
 
-// A copy of `box` of `image`, same depth and channels.
-Image crop(const Image& image, const cv::Rect& box) {
-  Image out;
-  out.width = box.width;
-  out.height = box.height;
-  out.channels = image.channels;
-  out.depth = image.depth;
-  const std::size_t pixel = image.bytes_per_pixel();
-  const std::size_t row = static_cast<std::size_t>(box.width) * pixel;
-  out.data.resize(row * box.height);
-  for (int y = 0; y < box.height; ++y)
-    std::memcpy(out.data.data() + static_cast<std::size_t>(y) * row,
-                image.data.data() + (static_cast<std::size_t>(box.y + y) * image.width + box.x) * pixel,
-                row);
-  return out;
-}
-
 template <typename T>
 void blend(Image& out, const cv::Rect& box, const cv::Mat& edited, const cv::Mat& alpha) {
   const int channels = out.channels;
@@ -173,7 +156,7 @@ Image composite_box(const Image& original, const PreparedRegion& region,
   if (original.channels == 1) cv::cvtColor(edited, edited, cv::COLOR_RGB2GRAY);
   if (!edited.isContinuous()) edited = edited.clone();
 
-  Image out = crop(original, region.box);
+  Image out = io::image_from_mat(io::mat_view(original)(region.box));  // a copy of the box
   const cv::Rect whole(0, 0, region.box.width, region.box.height);
   if (original.depth == 16)
     blend<std::uint16_t>(out, whole, edited, region.alpha_full);
