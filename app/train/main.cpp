@@ -67,6 +67,10 @@ int main(int argc, char** argv) {
   app.add_option("--kind", o.kind, "Recorded in pack.json training.kind")
       ->capture_default_str()
       ->check(CLI::IsMember({"full", "smoke", "test"}));
+  app.add_option("--edit-clip-lambda", o.edit_clip_lambda,
+                 "CLIP weight pack.json recommends for edits (tune it on validation seeds)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1e6));
   app.add_flag("--tiny", o.tiny, "Tiny networks (tests and smoke checks of the pipeline only)");
   std::string samples_dir;
   bd::toyworld::SampleOptions samples;

@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -10,6 +11,7 @@
 #include <iterator>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <sstream>
 
 #include "bd/error.h"
 #include "core/log.h"
@@ -58,6 +60,31 @@ struct Window {  // running means between two progress lines
   double mean(int i) const { return n ? sum[i] / static_cast<double>(n) : 0.0; }
 };
 
+// Mean loss columns of the last `rows` lines of `model` ("unet" or "clip") at or before
+// `up_to_step` in train_log.csv: what a resumed sitting reports for a network it no longer
+// trains (otherwise pack.json would record zero losses for it).
+Window tail_of_log(const fs::path& csv, const std::string& model, int64_t up_to_step, int rows) {
+  std::ifstream in(csv);
+  std::vector<std::array<double, 3>> values;
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    std::string wall, name, step, a, b, c;
+    if (!std::getline(fields, wall, ',') || !std::getline(fields, name, ',') || name != model ||
+        !std::getline(fields, step, ',') || !std::getline(fields, a, ',') ||
+        !std::getline(fields, b, ',') || !std::getline(fields, c, ','))
+      continue;
+    try {
+      if (std::stoll(step) <= up_to_step) values.push_back({std::stod(a), std::stod(b), std::stod(c)});
+    } catch (const std::exception&) {  // a line cut short by a crash: skip it
+    }
+  }
+  Window w;
+  const std::size_t first = values.size() > static_cast<std::size_t>(rows) ? values.size() - rows : 0;
+  for (std::size_t i = first; i < values.size(); ++i) w.add(values[i][0], values[i][1], values[i][2]);
+  return w;
+}
+
 nlohmann::ordered_json file_entry(const fs::path& path) {
   return {{"file", path.filename().string()},
           {"sha256", core::sha256_file(path.string())},
@@ -103,7 +130,7 @@ void export_pack(const TrainOptions& o, const PackArchitecture& arch, UNetTraine
   // half the cost: the feasibility run's setting, enough for networks this small.
   j["defaults"] = {{"timestep_respacing", "50"},
                    {"skip_timesteps", 12},
-                   {"clip_lambda", 100},
+                   {"clip_lambda", o.edit_clip_lambda},
                    {"range_lambda", 50},
                    {"aug_num", 8},
                    {"batch_size", 4},
@@ -261,6 +288,13 @@ TrainResult train_toyworld(const TrainOptions& o, const std::atomic<bool>* stop)
   Window uw, cw;
   TrainResult r;
 
+  if (resumed) {  // losses of the network(s) this sitting may not train at all
+    const Window u = tail_of_log(csv_path, "unet", unet.steps_done(), 100);
+    const Window c = tail_of_log(csv_path, "clip", clip.steps_done(), 50);
+    if (u.n) r.unet_loss = u.mean(0), r.unet_mse = u.mean(1), r.unet_vb = u.mean(2);
+    if (c.n) r.clip_loss = c.mean(0), r.clip_accuracy = c.mean(1), r.clip_shape_accuracy = c.mean(2);
+  }
+
   auto fill_result = [&] {
     r.unet_steps = unet.steps_done();
     r.clip_steps = clip.steps_done();
@@ -322,13 +356,18 @@ TrainResult train_toyworld(const TrainOptions& o, const std::atomic<bool>* stop)
       if (c_rate > 0) eta += std::max<int64_t>(0, o.clip_steps - clip.steps_done()) / c_rate;
       if (o.minutes > 0)
         eta = std::min(eta, std::max(0.0, o.minutes * 60 - (wall_before + since(start))));
-      logger()->info(
-          "UNet {}/{} loss {:.4f} (mse {:.4f}, vb {:.4f}) {:.2f} it/s | CLIP {}/{} loss {:.3f} acc "
-          "{:.2f} shape {:.2f} "
-          "T {:.0f} {:.2f} it/s | {} elapsed, ETA {}",
-          unet.steps_done(), o.unet_steps, r.unet_loss, r.unet_mse, r.unet_vb, u_rate,
-          clip.steps_done(), o.clip_steps, r.clip_loss, r.clip_accuracy, r.clip_shape_accuracy,
-          cw.mean(3), c_rate, minutes_text(r.wall_minutes * 60), minutes_text(eta));
+      // A network with no steps in this window shows its last reported losses.
+      const std::string unet_part =
+          fmt::format("UNet {}/{} loss {:.4f} (mse {:.4f}, vb {:.4f}) {}", unet.steps_done(),
+                      o.unet_steps, r.unet_loss, r.unet_mse, r.unet_vb,
+                      uw.n ? fmt::format("{:.2f} it/s", u_rate) : std::string("idle"));
+      const std::string clip_part =
+          fmt::format("CLIP {}/{} loss {:.3f} acc {:.2f} shape {:.2f} {}", clip.steps_done(),
+                      o.clip_steps, r.clip_loss, r.clip_accuracy, r.clip_shape_accuracy,
+                      cw.n ? fmt::format("T {:.0f} {:.2f} it/s", cw.mean(3), c_rate)
+                           : std::string("idle"));
+      logger()->info("{} | {} | {} elapsed, ETA {}", unet_part, clip_part,
+                     minutes_text(r.wall_minutes * 60), minutes_text(eta));
       uw = Window{};
       cw = Window{};
       last_log = Clock::now();

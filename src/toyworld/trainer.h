@@ -37,6 +37,10 @@ struct TrainOptions {
   double checkpoint_minutes = 4;
   double log_seconds = 30;
   bool tiny = false;
+  // The CLIP weight pack.json recommends for edits. It depends on the trained networks, so
+  // it is chosen after training by a sweep on validation seeds (models/toyworld/BENCHMARK.md)
+  // and written by a resumed sitting with nothing left to train.
+  double edit_clip_lambda = 100;
   std::string kind = "full";  // pack.json training.kind: "full", "smoke", "test"
   std::string command;        // recorded in pack.json
 };

@@ -290,6 +290,17 @@ class TestToyWorld : public QObject {
     const auto j2 = read_json(o.out_dir + "/pack.json");
     QCOMPARE(j2.at("training").at("unet_steps").get<int64_t>(), int64_t{5});
     QCOMPARE(j2.at("training").at("clip_steps").get<int64_t>(), int64_t{4});
+
+    // A sitting with nothing left to train only re-exports: the losses it reports come from
+    // train_log.csv (they were zeros), and the recommended CLIP weight is the one given.
+    o.edit_clip_lambda = 321;
+    const TrainResult export_only = train_toyworld(o);
+    QCOMPARE(export_only.unet_steps, int64_t{5});
+    QVERIFY(export_only.unet_loss > 0 && export_only.clip_loss > 0);
+    const auto j3 = read_json(o.out_dir + "/pack.json");
+    QCOMPARE(j3.at("defaults").at("clip_lambda").get<double>(), 321.0);
+    QVERIFY(j3.at("training").at("clip_loss").get<double>() > 0);
+    QVERIFY(j3.at("training").at("unet_mse").get<double>() > 0);
   }
 };
 
