@@ -56,7 +56,6 @@ int run_bench(const BenchOptions& o, const EditParamOptions& given) {
   options.cases = o.cases;
   options.first_seed = o.first_seed;
   options.params = pack.defaults;
-  options.params.iterations = 1;  // a case is one batch unless asked otherwise
   options.params.preview_every = 0;
   given.apply(options.params);
   if (const std::string problem = validate(options.params); !problem.empty())

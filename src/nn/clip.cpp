@@ -12,6 +12,7 @@
 #include "core/log.h"
 #include "io/state_dict.h"
 #include "nn/clip_keymap.h"
+#include "nn/clip_state.h"
 
 namespace bd::nn {
 
@@ -229,6 +230,16 @@ bool is_clip_metadata_key(const std::string& name) {
   return name == "input_resolution" || name == "context_length" || name == "vocab_size";
 }
 
+void load_clip_state(Clip& clip, const std::vector<io::NamedTensor>& tensors,
+                     const std::string& source) {
+  io::LoadOptions options;
+  options.rename = [](const std::string& k) -> std::optional<std::string> {
+    if (is_clip_metadata_key(k)) return std::nullopt;
+    return k;
+  };
+  io::load_state_dict(*clip, tensors, source, options);
+}
+
 Clip load_clip(const std::string& path, const torch::Device& device,
                const ClipLoadOptions& options) {
   try {
@@ -238,12 +249,7 @@ Clip load_clip(const std::string& path, const torch::Device& device,
         hf ? clip_from_hf_layout(file.tensors) : file.tensors;
     const ClipConfig config = infer_clip_config(tensors, options.text_head_width);
     Clip clip(config);
-    io::LoadOptions load;
-    load.rename = [](const std::string& k) -> std::optional<std::string> {
-      if (is_clip_metadata_key(k)) return std::nullopt;
-      return k;
-    };
-    io::load_state_dict(*clip, tensors, path, load);
+    load_clip_state(clip, tensors, path);
     freeze(*clip);
     if (device.is_cuda() && options.fp16_on_cuda) clip->convert_to_fp16();
     clip->to(device);

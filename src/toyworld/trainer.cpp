@@ -134,7 +134,9 @@ void export_pack(const TrainOptions& o, const PackArchitecture& arch, UNetTraine
                    {"range_lambda", 50},
                    {"aug_num", 8},
                    {"batch_size", 4},
-                   {"iterations", 1}};
+                   // 8 candidates: ranking needs a choice (the published default is 32);
+                   // on the validation seeds top-1 shape rose from 60 % with 4 to 68 %.
+                   {"iterations", 2}};
   j["training"] = {{"kind", o.kind},
                    {"command", o.command},
                    {"unet_steps", r.unet_steps},

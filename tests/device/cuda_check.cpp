@@ -30,6 +30,7 @@
 #include "io/state_dict.h"
 #include "io/tensor_file.h"
 #include "nn/clip.h"
+#include "nn/clip_state.h"
 #include "nn/layers.h"
 #include "nn/unet.h"
 #include "test_support.h"
@@ -112,12 +113,7 @@ void check_clip(Report& report, const torch::Device& device) {
   for (const auto& path : test::reference_files("clip_")) {
     const io::TensorFile file = io::read_tensor_file(path);
     nn::Clip clip(io::clip_config_from_json(test::read_sidecar(path).at("clip_kwargs")));
-    io::LoadOptions drop_metadata;
-    drop_metadata.rename = [](const std::string& k) -> std::optional<std::string> {
-      if (nn::is_clip_metadata_key(k)) return std::nullopt;
-      return k;
-    };
-    io::load_state_dict(*clip, nn::strip_prefix(file.tensors, "sd."), path, drop_metadata);
+    nn::load_clip_state(clip, nn::strip_prefix(file.tensors, "sd."), path);
     nn::freeze(*clip);
     clip->to(device);
     torch::NoGradGuard no_grad;

@@ -7,9 +7,9 @@
 
 #include "bd/error.h"
 #include "io/safetensors.h"
-#include "io/state_dict.h"
 #include "io/tensor_file.h"
 #include "nn/clip.h"
+#include "nn/clip_state.h"
 #include "nn/clip_keymap.h"
 #include "test_support.h"
 
@@ -45,12 +45,7 @@ Reference read_reference(const std::string& path) {
 
 nn::Clip build_loaded(const nn::ClipConfig& config, const std::vector<io::NamedTensor>& tensors) {
   nn::Clip clip(config);
-  io::LoadOptions options;
-  options.rename = [](const std::string& k) -> std::optional<std::string> {
-    if (nn::is_clip_metadata_key(k)) return std::nullopt;
-    return k;
-  };
-  io::load_state_dict(*clip, tensors, "reference", options);
+  nn::load_clip_state(clip, tensors, "reference");
   nn::freeze(*clip);
   return clip;
 }

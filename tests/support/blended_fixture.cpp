@@ -7,6 +7,7 @@
 #include "editing/noise.h"
 #include "io/model_config_json.h"
 #include "io/state_dict.h"
+#include "nn/clip_state.h"
 #include "nn/layers.h"
 #include "test_support.h"
 
@@ -30,13 +31,7 @@ BlendedFixture load_blended_fixture(const std::string& path, const torch::Device
   nn::freeze(*f.unet);
   f.unet->to(device);
   f.clip = nn::Clip(io::clip_config_from_json(f.meta.at("clip_config")));
-  io::LoadOptions drop_metadata;
-  drop_metadata.rename = [](const std::string& k) -> std::optional<std::string> {
-    if (nn::is_clip_metadata_key(k)) return std::nullopt;
-    return k;
-  };
-  io::load_state_dict(*f.clip, weights_named_in(path, f.meta.at("weights").at("clip")), "clip weights",
-                      drop_metadata);
+  nn::load_clip_state(f.clip, weights_named_in(path, f.meta.at("weights").at("clip")), "clip weights");
   nn::freeze(*f.clip);
   f.clip->to(device);
   f.diffusion = std::make_unique<diffusion::GaussianDiffusion>(diffusion::GaussianDiffusion::create(
