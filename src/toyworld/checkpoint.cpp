@@ -2,9 +2,32 @@
 
 #include <torch/torch.h>
 
+#include <sstream>
+#include <type_traits>
+
 #include "bd/error.h"
 
 namespace bd::toyworld {
+
+namespace {
+
+// The optimizer keys its per-parameter state by the parameter's TensorImpl: as a string of
+// the address up to LibTorch 2.1, as the address itself since 2.2. Both builds must resume
+// the same checkpoints, so the key follows the map's own key type.
+template <typename StateMap>
+typename StateMap::key_type state_key(const StateMap&, const torch::Tensor& parameter) {
+  using Key = typename StateMap::key_type;
+  void* const impl = parameter.unsafeGetTensorImpl();
+  if constexpr (std::is_same_v<Key, std::string>) {
+    std::ostringstream address;  // the format c10::guts::to_string wrote for these keys
+    address << impl;
+    return address.str();
+  } else {
+    return static_cast<Key>(impl);
+  }
+}
+
+}  // namespace
 
 std::vector<io::NamedTensor> module_tensors(const torch::nn::Module& module,
                                             const std::string& prefix) {
@@ -41,7 +64,7 @@ std::vector<io::NamedTensor> adamw_state_tensors(torch::optim::AdamW& optimizer,
   std::vector<io::NamedTensor> out;
   auto& state = optimizer.state();
   for (const auto& p : module.named_parameters()) {
-    const auto it = state.find(c10::guts::to_string(p.value().unsafeGetTensorImpl()));
+    const auto it = state.find(state_key(state, p.value()));
     if (it == state.end()) continue;  // not stepped yet
     const auto& s = static_cast<const torch::optim::AdamWParamState&>(*it->second);
     out.push_back({prefix + p.key() + ".exp_avg", s.exp_avg()});
@@ -61,7 +84,7 @@ void load_adamw_state(torch::optim::AdamW& optimizer, const torch::nn::Module& m
     s->step(step);
     s->exp_avg(avg.clone());  // the file's tensors alias a read-only mapping
     s->exp_avg_sq(avg_sq.clone());
-    state[c10::guts::to_string(p.value().unsafeGetTensorImpl())] = std::move(s);
+    state[state_key(state, p.value())] = std::move(s);
   }
 }
 
