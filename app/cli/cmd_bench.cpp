@@ -8,6 +8,7 @@
 #include "bd/paths.h"
 #include "commands.h"
 #include "edit_options.h"
+#include "engine_options.h"
 #include "io/atomic_file.h"
 #include "toyworld/edit_benchmark.h"
 
@@ -18,7 +19,7 @@ namespace bd::cli {
 namespace {
 
 struct BenchOptions {
-  std::string pack, out, device = "auto";
+  std::string pack, out;
   int cases = 100;
   int jobs = 1;
   std::uint64_t first_seed = 1;
@@ -48,7 +49,7 @@ Image case_strip(const toyworld::EditCase& c, const EditResult& result) {
   return strip;
 }
 
-int run_bench(const BenchOptions& o, const EditParamOptions& given) {
+int run_bench(const BenchOptions& o, const EditParamOptions& given, const EngineCliOptions& compute) {
   const std::string pack_dir = o.pack.empty() ? default_pack_dir() : o.pack;
   if (pack_dir.empty()) throw Error(ErrorKind::ModelFiles, "the ToyWorld pack was not found (use --pack DIR)");
   const ModelPack pack = load_model_pack(pack_dir);
@@ -61,8 +62,7 @@ int run_bench(const BenchOptions& o, const EditParamOptions& given) {
   if (const std::string problem = validate(options.params); !problem.empty())
     throw Error(ErrorKind::InvalidInput, problem);
 
-  EngineOptions engine_options;
-  engine_options.device = o.device;
+  EngineOptions engine_options = to_engine_options(compute);
   engine_options.threads = o.jobs > 1 ? 1 : -1;  // one core per case in flight, else --threads
   std::vector<std::unique_ptr<Engine>> engines;
   std::vector<Engine*> workers;
@@ -110,13 +110,16 @@ void add_bench_commands(CLI::App& app, Command* selected) {
   cmd->add_option("--out,-o", o->out, "Output folder: report.json, table.txt (and images/)")->required();
   cmd->add_option("--cases", o->cases, "Number of edit cases (100)")->check(CLI::Range(1, 100000));
   cmd->add_option("--first-seed", o->first_seed, "Seed of the first case (1); training never sees seeds < 2^63");
-  cmd->add_option("--device", o->device, "auto, cpu, cuda or cuda:N");
+  auto compute = std::make_shared<EngineCliOptions>();
+  add_engine_options(cmd, compute);
   cmd->add_option("--jobs", o->jobs, "Cases edited at once, each with its own engine on one CPU thread (1)")
       ->check(CLI::Range(1, 64));
   cmd->add_flag("--images", o->images, "Also write a strip per case: scene, mask, candidates best first");
   auto params = std::make_shared<EditParamOptions>();
   add_edit_param_options(cmd, params);
-  cmd->callback([o, params, selected] { *selected = [o, params] { return run_bench(*o, *params); }; });
+  cmd->callback([o, params, compute, selected] {
+    *selected = [o, params, compute] { return run_bench(*o, *params, *compute); };
+  });
 }
 
 }  // namespace bd::cli

@@ -14,6 +14,7 @@
 #include "bd/paths.h"
 #include "demo_scene.h"
 #include "edit_options.h"
+#include "engine_options.h"
 #include "io/atomic_file.h"
 
 namespace fs = std::filesystem;
@@ -23,7 +24,7 @@ namespace bd::cli {
 namespace {
 
 struct EditOptions {
-  std::string image, mask, prompt, pack, out, device = "auto";
+  std::string image, mask, prompt, pack, out;
   bool demo = false;
   bool resize_mask = false;
 };
@@ -54,7 +55,7 @@ void same_file_guard(const std::string& input, const fs::path& output) {
     throw Error(ErrorKind::InvalidInput, "refusing to overwrite the input image " + input + " with a result");
 }
 
-int run_edit(EditOptions o, const EditParamOptions& given) {
+int run_edit(EditOptions o, const EditParamOptions& given, const EngineCliOptions& compute) {
   if (o.demo) {
     const DemoScene demo = find_demo_scene();
     if (o.image.empty()) o.image = demo.image;
@@ -88,10 +89,7 @@ int run_edit(EditOptions o, const EditParamOptions& given) {
   }
   request.callbacks.on_step = progress_bar;
 
-  EngineOptions engine_options;
-  engine_options.device = o.device;
-  engine_options.threads = -1;  // --threads set it at start-up; keep it
-  auto engine = Engine::load(pack, engine_options);
+  auto engine = Engine::load(pack, to_engine_options(compute));
   const EditResult result = engine->edit(request);
   for (const auto& w : result.warnings) std::fprintf(stderr, "blendiff-cli: warning: %s\n", w.c_str());
 
@@ -103,6 +101,8 @@ int run_edit(EditOptions o, const EditParamOptions& given) {
   report["mask"] = o.mask;
   report["pack"] = pack.name;
   report["device"] = engine->device();
+  report["precision"] = precision_name(engine->precision());
+  if (!result.warnings.empty()) report["warnings"] = result.warnings;
   report["status"] = result.status == EditStatus::Done ? "done" : "cancelled";
   int rank = 0;
   for (const Candidate& c : result.candidates) {
@@ -136,13 +136,16 @@ void add_edit_command(CLI::App& app, Command* selected) {
   cmd->add_option("--prompt,-p", o->prompt, "What the region should show; \"\" = plain inpainting");
   cmd->add_option("--pack", o->pack, "Model pack folder (default: the ToyWorld pack)");
   cmd->add_option("--out,-o", o->out, "Output folder: ranked/<rank>_<score>.png and report.json")->required();
-  cmd->add_option("--device", o->device, "auto, cpu, cuda or cuda:N");
+  auto compute = std::make_shared<EngineCliOptions>();
+  add_engine_options(cmd, compute);
   cmd->add_flag("--demo", o->demo, "Use the bundled sample scene, mask and prompt");
   cmd->add_flag("--resize-mask", o->resize_mask, "Stretch a mask of another size to the image (nearest)");
 
   auto params = std::make_shared<EditParamOptions>();
   add_edit_param_options(cmd, params);
-  cmd->callback([o, params, selected] { *selected = [o, params] { return run_edit(*o, *params); }; });
+  cmd->callback([o, params, compute, selected] {
+    *selected = [o, params, compute] { return run_edit(*o, *params, *compute); };
+  });
 }
 
 }  // namespace bd::cli

@@ -3,8 +3,10 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
+#include <functional>
 
 #include "bd/error.h"
+#include "bd/gpu.h"
 #include "bd/runtime.h"
 #include "commands.h"
 
@@ -17,7 +19,10 @@ int main(int argc, char** argv) {
 
   CLI::App app{"blendiff-cli " + bd::version() +
                ": text-driven local image editing with Blended Diffusion"};
-  app.set_version_flag("--version", "blendiff-cli " + bd::version());
+  // Asked lazily: finding the GPUs starts the CUDA runtime, which only --version needs.
+  app.set_version_flag("--version", std::function<std::string()>([] {
+    return "blendiff-cli " + bd::version() + "\n" + bd::gpu_report();
+  }));
   app.require_subcommand(1);
   int threads = 0;
   std::string log_level = "info";

@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 
@@ -66,6 +67,15 @@ ClipAugmenter::ClipAugmenter(AugmentSettings settings, const std::vector<std::ui
     : settings_(settings) {
   for (auto seed : seeds) rngs_.emplace_back(seed);
   if (rngs_.empty()) rngs_.emplace_back(0);
+}
+
+ClipAugmenter ClipAugmenter::slice(std::size_t begin, std::size_t end) const {
+  ClipAugmenter part = *this;
+  end = std::min(end, rngs_.size());
+  part.rngs_.assign(rngs_.begin() + static_cast<std::ptrdiff_t>(std::min(begin, end)),
+                    rngs_.begin() + static_cast<std::ptrdiff_t>(end));
+  if (part.rngs_.empty()) part.rngs_.emplace_back(0);
+  return part;
 }
 
 torch::Tensor ClipAugmenter::random_affine_inverse(int64_t n, int64_t batch, int64_t size) {

@@ -34,6 +34,9 @@ class ClipAugmenter {
   torch::Tensor operator()(const torch::Tensor& x);
 
   const AugmentSettings& settings() const { return settings_; }
+  // The parameter streams of samples [begin, end), where they are now (the object itself
+  // copies whole: a copy is a snapshot).
+  ClipAugmenter slice(std::size_t begin, std::size_t end) const;
 
  private:
   // 3x3 homographies (pixel coordinates, output -> input) for n views.

@@ -7,10 +7,14 @@
 #include <exception>
 #include <future>
 
+#include "bd/error.h"
+#include "core/log.h"
+
 namespace bd::editing {
 
 struct CandidateLanes::Lane {
   std::unique_ptr<NoiseSource> noise;
+  PerCandidateNoise* streams = nullptr;  // `noise` when each candidate has its own stream
   std::unique_ptr<ClipAugmenter> augmenter;
   std::unique_ptr<BlendedSampler> sampler;
   int64_t batch = 0;
@@ -19,39 +23,57 @@ struct CandidateLanes::Lane {
 };
 
 CandidateLanes::CandidateLanes(const LaneInputs& in, const std::vector<std::uint64_t>& seeds,
-                               std::optional<std::uint64_t> shared_noise_seed, int lanes,
-                               int threads_per_lane)
-    : threads_per_lane_(std::max(1, threads_per_lane)), caller_threads_(at::get_num_threads()) {
+                               std::optional<std::uint64_t> shared_noise_seed, LaneLayout layout)
+    : inputs_(in),
+      parallel_(layout.parallel),
+      splittable_(!shared_noise_seed),
+      threads_per_lane_(std::max(1, layout.threads_per_lane)),
+      caller_threads_(at::get_num_threads()) {
   const int batch = static_cast<int>(seeds.size());
-  const int count = shared_noise_seed ? 1 : std::clamp(lanes, 1, std::max(1, batch));
+  const int count = shared_noise_seed ? 1 : std::clamp(layout.lanes, 1, std::max(1, batch));
   // Contiguous, near-equal groups, so concatenating the lanes restores candidate order.
   int begin = 0;
   for (int k = 0; k < count; ++k) {
     const int end = begin + (batch - begin) / (count - k);
     const std::vector<std::uint64_t> lane_seeds(seeds.begin() + begin, seeds.begin() + end);
-    auto lane = std::make_unique<Lane>();
-    lane->batch = end - begin;
+    std::unique_ptr<NoiseSource> noise;
     if (shared_noise_seed)
-      lane->noise = std::make_unique<SeededNoise>(*shared_noise_seed);
+      noise = std::make_unique<SeededNoise>(*shared_noise_seed);
     else
-      lane->noise = std::make_unique<PerCandidateNoise>(lane_seeds);
-    lane->augmenter = std::make_unique<ClipAugmenter>(in.augment, lane_seeds);
-    lane->sampler = std::make_unique<BlendedSampler>(in.unet, *in.diffusion, in.clip, in.text_embed,
-                                                     lane->augmenter.get(), in.sampler);
-    lanes_.push_back(std::move(lane));
+      noise = std::make_unique<PerCandidateNoise>(lane_seeds);
+    lanes_.push_back(make_lane(std::move(noise), ClipAugmenter(in.augment, lane_seeds), end - begin));
     begin = end;
   }
-  if (lanes_.size() > 1) at::set_num_threads(threads_per_lane_);
+  if (parallel_ && lanes_.size() > 1) at::set_num_threads(threads_per_lane_);
 }
 
 CandidateLanes::~CandidateLanes() {
-  if (lanes_.size() > 1) at::set_num_threads(caller_threads_);
+  if (parallel_ && lanes_.size() > 1) at::set_num_threads(caller_threads_);
+}
+
+std::unique_ptr<CandidateLanes::Lane> CandidateLanes::make_lane(std::unique_ptr<NoiseSource> noise,
+                                                                ClipAugmenter augmenter,
+                                                                int64_t batch) const {
+  auto lane = std::make_unique<Lane>();
+  lane->batch = batch;
+  lane->streams = dynamic_cast<PerCandidateNoise*>(noise.get());
+  lane->noise = std::move(noise);
+  lane->augmenter = std::make_unique<ClipAugmenter>(std::move(augmenter));
+  lane->sampler = std::make_unique<BlendedSampler>(inputs_.unet, *inputs_.diffusion, inputs_.clip,
+                                                   inputs_.text_embed, lane->augmenter.get(), inputs_.sampler);
+  return lane;
 }
 
 int64_t CandidateLanes::first_index() const { return lanes_.front()->sampler->first_index(); }
 
+int64_t CandidateLanes::micro_batch() const {
+  int64_t largest = 0;
+  for (const auto& lane : lanes_) largest = std::max(largest, lane->batch);
+  return largest;
+}
+
 template <typename F>
-void CandidateLanes::for_each_lane(F&& work) {
+void CandidateLanes::for_each_lane_in_parallel(F&& work) {
   if (lanes_.size() == 1) {
     work(*lanes_.front());
     return;
@@ -81,15 +103,68 @@ void CandidateLanes::for_each_lane(F&& work) {
 }
 
 void CandidateLanes::start(const torch::Tensor& init) {
-  for_each_lane([&](Lane& lane) { lane.x = lane.sampler->start(init, lane.batch, *lane.noise); });
+  auto work = [&](Lane& lane) { lane.x = lane.sampler->start(init, lane.batch, *lane.noise); };
+  if (parallel_) {
+    for_each_lane_in_parallel(work);
+  } else {
+    for (auto& lane : lanes_) work(*lane);
+  }
 }
 
 void CandidateLanes::step(int64_t index, const torch::Tensor& init, const torch::Tensor& mask) {
-  for_each_lane([&](Lane& lane) {
+  auto work = [&](Lane& lane) {
+    if (inputs_.before_lane_step) inputs_.before_lane_step(lane.batch);
     StepOutput out = lane.sampler->step(lane.x, index, init, mask, *lane.noise);
     lane.x = out.sample;
     lane.pred = out.pred_xstart;
-  });
+  };
+  if (parallel_) {
+    for_each_lane_in_parallel(work);
+    return;
+  }
+  for (std::size_t k = 0; k < lanes_.size();) k += step_or_split(k, index, init, mask);
+}
+
+std::size_t CandidateLanes::step_or_split(std::size_t k, int64_t index, const torch::Tensor& init,
+                                          const torch::Tensor& mask) {
+  Lane& lane = *lanes_[k];
+  // Where the lane's random streams stand before the step, to rewind them if it fails.
+  std::optional<PerCandidateNoise> noise_before;
+  if (lane.streams) noise_before = lane.streams->slice(0, lane.streams->size());
+  const ClipAugmenter augmenter_before = *lane.augmenter;
+  try {
+    if (inputs_.before_lane_step) inputs_.before_lane_step(lane.batch);
+    StepOutput out = lane.sampler->step(lane.x, index, init, mask, *lane.noise);
+    lane.x = out.sample;
+    lane.pred = out.pred_xstart;
+    return 1;
+  } catch (const c10::OutOfMemoryError& e) {
+    const std::string what = e.what_without_backtrace();
+    if (!splittable_ || lane.batch < 2 || !noise_before) {
+      throw Error(ErrorKind::OutOfMemory,
+                  "out of GPU memory with " + std::to_string(lane.batch) + " candidate(s) at once" +
+                      (lane.batch < 2 ? ", the smallest step there is" : "") +
+                      ": use a smaller region, fewer CLIP views or a card with more free memory (" + what + ")");
+    }
+    const int64_t half = lane.batch / 2;
+    const std::string note = "out of GPU memory with " + std::to_string(lane.batch) +
+                             " candidates at once; now " + std::to_string(half) + " at a time (" + what + ")";
+    log::editing()->warn("{}", note);
+    memory_notes_.push_back(note);
+    const auto n = static_cast<std::size_t>(lane.batch);
+    const auto h = static_cast<std::size_t>(half);
+    auto first = make_lane(std::make_unique<PerCandidateNoise>(noise_before->slice(0, h)),
+                           augmenter_before.slice(0, h), half);
+    auto second = make_lane(std::make_unique<PerCandidateNoise>(noise_before->slice(h, n)),
+                            augmenter_before.slice(h, n), lane.batch - half);
+    first->x = lane.x.narrow(0, 0, half);
+    second->x = lane.x.narrow(0, half, lane.batch - half);
+    lanes_[k] = std::move(first);
+    lanes_.insert(lanes_.begin() + static_cast<std::ptrdiff_t>(k) + 1, std::move(second));
+    // Both halves redo the step; either may split again.
+    const std::size_t a = step_or_split(k, index, init, mask);
+    return a + step_or_split(k + a, index, init, mask);
+  }
 }
 
 torch::Tensor CandidateLanes::pred_xstart() const {

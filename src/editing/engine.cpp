@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bd/error.h"
+#include "bd/gpu.h"
 #include "bd/runtime.h"
 #include "core/log.h"
 #include "diffusion/gaussian_diffusion.h"
@@ -36,6 +37,14 @@ double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
+// Starts a new peak count on the device and returns the bytes in live tensors now.
+std::uint64_t gpu_peak_baseline(const torch::Device& device) {
+  const int index = device.has_index() ? device.index() : 0;
+  reset_gpu_peak_memory(index);
+  const auto m = gpu_memory(index);
+  return m ? m->allocated_bytes : 0;
+}
+
 bool is_out_of_memory(const c10::Error& e) {
   const std::string what = e.what_without_backtrace();
   return what.find("out of memory") != std::string::npos || what.find("DefaultCPUAllocator") != std::string::npos;
@@ -46,6 +55,9 @@ bool is_out_of_memory(const c10::Error& e) {
 struct Engine::Impl {
   ModelPack pack;
   torch::Device device{torch::kCPU};
+  Precision precision = Precision::Float32;
+  int fixed_micro_batch = 0;                // EngineOptions::micro_batch
+  int64_t learned_micro_batch = 0;          // GPU: what the last batch's memory says fits; 0 = unknown
   nn::UNet unet{nullptr};
   nn::Clip clip{nullptr};
   nn::Lpips lpips{nullptr};  // only when the pack provides LPIPS weights
@@ -64,6 +76,8 @@ struct Engine::Impl {
   }
 
   EditResult run(const EditRequest& request);
+  editing::LaneLayout lane_layout(int64_t batch) const;
+  void learn_gpu_memory(const editing::CandidateLanes& lanes, std::uint64_t allocated_before);
   std::vector<double> prompt_distances(const Image& image, const Image& mask,
                                        const std::vector<std::string>& prompts, const EditParams& p);
 };
@@ -79,6 +93,21 @@ editing::RegionParams region_params_of(const EditParams& p) {
   return r;
 }
 
+// The weight dtype a precision stands for on `device`; throws for fp16 on the CPU.
+torch::ScalarType resolve_precision(Precision& precision, const torch::Device& device) {
+  if (precision == Precision::Auto) precision = device.is_cuda() ? Precision::Float16 : Precision::Float32;
+  switch (precision) {
+    case Precision::Float16:
+      if (!device.is_cuda())
+        throw Error(ErrorKind::InvalidInput,
+                    "precision fp16 needs a CUDA device (" + device.str() +
+                        " has no fast fp16 convolutions): use bf16 on CPUs with AVX-512 BF16, or fp32");
+      return torch::kFloat16;
+    case Precision::BFloat16: return torch::kBFloat16;
+    default: return torch::kFloat32;
+  }
+}
+
 }  // namespace
 
 Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -86,6 +115,7 @@ Engine::~Engine() = default;
 
 const ModelPack& Engine::pack() const { return impl_->pack; }
 std::string Engine::device() const { return impl_->device.str(); }
+Precision Engine::precision() const { return impl_->precision; }
 
 std::unique_ptr<Engine> Engine::load(const ModelPack& pack, const EngineOptions& options) {
   keep_freed_memory_for_reuse();
@@ -93,6 +123,12 @@ std::unique_ptr<Engine> Engine::load(const ModelPack& pack, const EngineOptions&
   auto impl = std::make_unique<Impl>();
   impl->pack = pack;
   impl->device = torch::Device(resolve_device(options.device));
+  impl->precision = options.precision;
+  const torch::ScalarType weight_dtype = resolve_precision(impl->precision, impl->device);
+  impl->fixed_micro_batch = options.micro_batch;
+  if (impl->device.is_cuda() && options.gpu_memory_limit > 0 &&
+      !limit_gpu_memory(impl->device.has_index() ? impl->device.index() : 0, options.gpu_memory_limit))
+    throw Error(ErrorKind::Backend, "could not cap the GPU memory of " + impl->device.str());
   impl->manifest = nlohmann::json::parse(pack.manifest_json, nullptr, /*allow_exceptions=*/false);
   if (impl->manifest.is_discarded()) impl->manifest = nlohmann::json::object();
 
@@ -106,11 +142,13 @@ std::unique_ptr<Engine> Engine::load(const ModelPack& pack, const EngineOptions&
   }
   const auto t0 = Clock::now();
   nn::UNetLoadOptions unet_options;
+  unet_options.torso_dtype = weight_dtype;
   if (impl->manifest.contains("unet") && impl->manifest["unet"].contains("create_model"))
     unet_options.unobservable =
         nn::unet_config_from_args(io::create_model_args_from_json(impl->manifest["unet"]["create_model"]));
   impl->unet = nn::load_unet(pack.unet.path, impl->device, unet_options);
   nn::ClipLoadOptions clip_options;
+  clip_options.weight_dtype = weight_dtype;
   if (impl->manifest.contains("clip") && impl->manifest["clip"].contains("config")) {
     // Shapes cannot tell the text tower's head count; the manifest can.
     const nn::ClipConfig c = io::clip_config_from_json(impl->manifest["clip"]["config"]);
@@ -127,7 +165,8 @@ std::unique_ptr<Engine> Engine::load(const ModelPack& pack, const EngineOptions&
   } catch (const Error& e) {
     throw e.with_context("loading the tokenizer of pack " + pack.dir);
   }
-  log::editing()->info("loaded pack '{}' on {} in {:.1f} s", pack.name, impl->device.str(), seconds_since(t0));
+  log::editing()->info("loaded pack '{}' on {} ({}) in {:.1f} s", pack.name, impl->device.str(),
+                       precision_name(impl->precision), seconds_since(t0));
   return std::unique_ptr<Engine>(new Engine(std::move(impl)));
 }
 
@@ -153,6 +192,48 @@ std::vector<double> Engine::prompt_distances(const Image& image, const Image& ma
   } catch (const c10::Error& e) {
     throw Error(ErrorKind::Backend, std::string("LibTorch failed scoring prompts: ") + e.what_without_backtrace());
   }
+}
+
+// On the CPU, one lane of candidates per thread (see candidate_lanes.h). On a GPU, lanes
+// are micro-batches one after another: as many candidates as fitted so far, or as the
+// memory the first steps used says will fit, or the whole batch while nothing is known.
+editing::LaneLayout Engine::Impl::lane_layout(int64_t batch) const {
+  editing::LaneLayout layout;
+  if (device.is_cpu()) {
+    const int threads = at::get_num_threads();
+    layout.lanes = static_cast<int>(std::min<int64_t>(batch, threads));
+    layout.threads_per_lane = threads / std::max(1, layout.lanes);
+    return layout;
+  }
+  layout.parallel = false;
+  int64_t micro = batch;
+  if (fixed_micro_batch > 0) {
+    micro = fixed_micro_batch;
+  } else if (learned_micro_batch > 0) {
+    micro = learned_micro_batch;
+  }
+  micro = std::clamp<int64_t>(micro, 1, batch);
+  layout.lanes = static_cast<int>((batch + micro - 1) / micro);
+  return layout;
+}
+
+// After the first step of a batch on a GPU: what one candidate costs, and so how many fit
+// in what the card (or the cap) leaves besides the weights. A 10 % margin covers the
+// allocator's fragmentation.
+void Engine::Impl::learn_gpu_memory(const editing::CandidateLanes& lanes, std::uint64_t allocated_before) {
+  const int index = device.has_index() ? device.index() : 0;
+  const auto m = gpu_memory(index);
+  const int64_t micro = lanes.micro_batch();
+  if (!m || micro <= 0 || m->peak_allocated_bytes <= allocated_before) return;
+  const double bytes_per_candidate = static_cast<double>(m->peak_allocated_bytes - allocated_before) / micro;
+  const std::uint64_t card = m->limit_bytes > 0 ? std::min(m->limit_bytes, m->total_bytes) : m->total_bytes;
+  const std::uint64_t usable_now = std::min<std::uint64_t>(card, m->free_bytes + m->reserved_bytes);
+  const double room = 0.9 * static_cast<double>(usable_now > allocated_before ? usable_now - allocated_before : 0);
+  const int64_t fits = std::max<int64_t>(1, static_cast<int64_t>(room / bytes_per_candidate));
+  // Never above what already failed in this batch.
+  learned_micro_batch = lanes.memory_notes().empty() ? fits : std::min(fits, micro);
+  log::editing()->info("GPU memory: {:.0f} MB per candidate, {} candidate(s) at a time fit", bytes_per_candidate / 1e6,
+                       learned_micro_batch);
 }
 
 std::vector<double> Engine::Impl::prompt_distances(const Image& image, const Image& mask,
@@ -244,11 +325,8 @@ EditResult Engine::Impl::run(const EditRequest& request) {
     for (int64_t b = 0; b < batch; ++b) seeds.push_back(p.seed + static_cast<std::uint64_t>(it * batch + b));
     std::optional<std::uint64_t> shared_noise_seed;
     if (p.fidelity == FidelityMode::Reference) shared_noise_seed = p.seed + it;
-    // On CPU, one lane of candidates per thread (see candidate_lanes.h); a GPU runs the
-    // whole batch at once.
-    const int threads = at::get_num_threads();
-    const int lanes = device.is_cpu() ? static_cast<int>(std::min<int64_t>(batch, threads)) : 1;
-    editing::CandidateLanes sampler(lane_inputs, seeds, shared_noise_seed, lanes, threads / std::max(1, lanes));
+    editing::CandidateLanes sampler(lane_inputs, seeds, shared_noise_seed, lane_layout(batch));
+    const std::uint64_t allocated_before = device.is_cuda() ? gpu_peak_baseline(device) : 0;
 
     const auto t_batch = Clock::now();
     sampler.start(init);
@@ -258,6 +336,7 @@ EditResult Engine::Impl::run(const EditRequest& request) {
         break;
       }
       sampler.step(index, init, mask);
+      if (device.is_cuda() && index == sampler.first_index()) learn_gpu_memory(sampler, allocated_before);
       ++done_steps;
       const double elapsed = seconds_since(t_sampling);
       if (request.callbacks.on_step) {
@@ -282,6 +361,7 @@ EditResult Engine::Impl::run(const EditRequest& request) {
         request.callbacks.on_preview(shown);
       }
     }
+    for (const std::string& note : sampler.memory_notes()) result.warnings.push_back(note);
     if (result.status == EditStatus::Cancelled) break;
 
     // 4. Finish the batch: enforce the background, score, composite.

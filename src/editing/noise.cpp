@@ -10,6 +10,9 @@
 namespace bd::editing {
 
 SeededNoise::SeededNoise(std::uint64_t seed) : generator_(at::detail::createCPUGenerator(seed)) {}
+SeededNoise::SeededNoise(torch::Generator generator) : generator_(std::move(generator)) {}
+
+SeededNoise SeededNoise::clone() const { return SeededNoise(generator_.clone()); }
 
 torch::Tensor SeededNoise::randn(c10::IntArrayRef shape, const torch::Device& device) {
   return torch::randn(shape, generator_, torch::TensorOptions().dtype(torch::kFloat32)).to(device);
@@ -27,6 +30,12 @@ torch::Tensor PerCandidateNoise::randn(c10::IntArrayRef shape, const torch::Devi
   std::vector<torch::Tensor> parts;
   for (int64_t b = 0; b < shape[0]; ++b) parts.push_back(streams_[b].randn(one, device));
   return torch::cat(parts, 0);
+}
+
+PerCandidateNoise PerCandidateNoise::slice(std::size_t begin, std::size_t end) const {
+  std::vector<SeededNoise> copies;
+  for (std::size_t k = begin; k < end && k < streams_.size(); ++k) copies.push_back(streams_[k].clone());
+  return PerCandidateNoise(std::move(copies));
 }
 
 ReplayNoise::ReplayNoise(std::vector<torch::Tensor> draws, std::size_t start)

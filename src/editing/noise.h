@@ -22,8 +22,11 @@ class SeededNoise final : public NoiseSource {
  public:
   explicit SeededNoise(std::uint64_t seed);
   torch::Tensor randn(c10::IntArrayRef shape, const torch::Device& device) override;
+  // An independent copy at the same point of the stream (copying shares the generator).
+  SeededNoise clone() const;
 
  private:
+  explicit SeededNoise(torch::Generator generator);
   torch::Generator generator_;
 };
 
@@ -34,8 +37,13 @@ class PerCandidateNoise final : public NoiseSource {
  public:
   explicit PerCandidateNoise(const std::vector<std::uint64_t>& seeds);
   torch::Tensor randn(c10::IntArrayRef shape, const torch::Device& device) override;
+  // Independent copies of the streams of candidates [begin, end), where they are now: a
+  // batch split in two goes on drawing exactly what it would have drawn whole.
+  PerCandidateNoise slice(std::size_t begin, std::size_t end) const;
+  std::size_t size() const { return streams_.size(); }
 
  private:
+  explicit PerCandidateNoise(std::vector<SeededNoise> streams) : streams_(std::move(streams)) {}
   std::vector<SeededNoise> streams_;
 };
 

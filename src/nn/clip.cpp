@@ -214,9 +214,11 @@ ClipLogits ClipImpl::forward(const torch::Tensor& image, const torch::Tensor& to
   return {per_image, per_image.t()};
 }
 
-void ClipImpl::convert_to_fp16() {
+void ClipImpl::convert_to_fp16() { convert_weights(torch::kFloat16); }
+
+void ClipImpl::convert_weights(torch::ScalarType dtype) {
   torch::NoGradGuard no_grad;
-  auto half = [](torch::Tensor& p) { p.set_data(p.data().to(torch::kFloat16)); };
+  auto half = [dtype](torch::Tensor& p) { p.set_data(p.data().to(dtype)); };
   for (const auto& m : modules(/*include_self=*/false)) {
     if (m->as<torch::nn::Conv2dImpl>() || m->as<torch::nn::LinearImpl>() ||
         m->as<SelfAttentionImpl>())
@@ -251,7 +253,7 @@ Clip load_clip(const std::string& path, const torch::Device& device,
     Clip clip(config);
     load_clip_state(clip, tensors, path);
     freeze(*clip);
-    if (device.is_cuda() && options.fp16_on_cuda) clip->convert_to_fp16();
+    if (options.weight_dtype != torch::kFloat32) clip->convert_weights(options.weight_dtype);
     clip->to(device);
     log::nn()->info("CLIP from {} ({} layout): {} ({} parameters, {}) on {}", path,
                     hf ? "Hugging Face" : "OpenAI", config.to_string(), parameter_count(*clip),

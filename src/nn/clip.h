@@ -118,6 +118,7 @@ class ClipImpl : public torch::nn::Module {
   // and text_projection become float16 (the GPU model Blended Diffusion runs); layer
   // norms, embeddings and logit_scale stay float32.
   void convert_to_fp16();
+  void convert_weights(torch::ScalarType dtype);  // the same for float16 or bfloat16
   torch::ScalarType dtype() const;
   const ClipConfig& config() const { return config_; }
   const torch::Tensor& logit_scale() const { return logit_scale_; }
@@ -137,7 +138,9 @@ TORCH_MODULE(Clip);
 bool is_clip_metadata_key(const std::string& name);
 
 struct ClipLoadOptions {
-  bool fp16_on_cuda = true;      // the reference's GPU model; ignored on CPU (float32 there)
+  // The dtype of the linear, conv and attention weights: float32, float16 (the reference's
+  // GPU model, clip.model.convert_weights) or bfloat16. Norms stay float32.
+  torch::ScalarType weight_dtype = torch::kFloat32;
   int64_t text_head_width = 64;  // see infer_clip_config
 };
 

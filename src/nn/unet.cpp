@@ -293,7 +293,9 @@ torch::Tensor UNetImpl::forward(const torch::Tensor& x, const torch::Tensor& t,
   return out_->forward(h.to(x.scalar_type()));  // [B, out, H, W]
 }
 
-void UNetImpl::convert_to_fp16() {
+void UNetImpl::convert_to_fp16() { convert_torso(torch::kFloat16); }
+
+void UNetImpl::convert_torso(torch::ScalarType dtype) {
   torch::NoGradGuard no_grad;
   for (const auto& torso : {std::shared_ptr<torch::nn::Module>(input_blocks_.ptr()),
                             std::shared_ptr<torch::nn::Module>(middle_block_.ptr()),
@@ -302,10 +304,10 @@ void UNetImpl::convert_to_fp16() {
       const bool conv = m->as<torch::nn::Conv2dImpl>() || m->as<torch::nn::Conv1dImpl>() ||
                         dynamic_cast<ConvLayer*>(m.get()) != nullptr;
       if (!conv) continue;
-      for (auto& p : m->parameters(/*recurse=*/false)) p.set_data(p.data().to(torch::kFloat16));
+      for (auto& p : m->parameters(/*recurse=*/false)) p.set_data(p.data().to(dtype));
     }
   }
-  torso_dtype_ = torch::kFloat16;
+  torso_dtype_ = dtype;
 }
 
 UNet load_unet(const std::string& path, const torch::Device& device,
@@ -316,7 +318,7 @@ UNet load_unet(const std::string& path, const torch::Device& device,
     UNet unet(config);
     io::load_state_dict(*unet, file.tensors, path);
     freeze(*unet);
-    if (device.is_cuda() && options.fp16_on_cuda) unet->convert_to_fp16();
+    if (options.torso_dtype != torch::kFloat32) unet->convert_torso(options.torso_dtype);
     unet->to(device);
     log::nn()->info("UNet from {}: {} ({} parameters, torso {}) on {}", path, config.to_string(),
                     parameter_count(*unet), c10::toString(unet->torso_dtype()), device.str());

@@ -95,6 +95,8 @@ class UNetImpl : public torch::nn::Module {
   // output blocks) become float16, everything else stays float32; the torso then runs in
   // fp16. For CUDA; CPU kernels for fp16 convs are slow or missing.
   void convert_to_fp16();
+  // The same for any reduced dtype: bfloat16 runs on CPUs with AVX-512 BF16 too.
+  void convert_torso(torch::ScalarType dtype);
   torch::ScalarType torso_dtype() const { return torso_dtype_; }
   const UNetConfig& config() const { return config_; }
 
@@ -112,7 +114,8 @@ TORCH_MODULE(UNet);
 
 struct UNetLoadOptions {
   UNetConfig unobservable;   // see infer_unet_config
-  bool fp16_on_cuda = true;  // the reference's use_fp16; ignored on CPU (float32 there)
+  // The torso's weight dtype: float32, float16 (the reference's use_fp16) or bfloat16.
+  torch::ScalarType torso_dtype = torch::kFloat32;
 };
 
 // Reads any weight file io::read_tensor_file knows, infers the config, builds, loads,

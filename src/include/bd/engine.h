@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,9 +16,29 @@
 
 namespace bd {
 
+// The dtype of the networks' heavy layers (convolutions, linear layers, attention); norms
+// and the diffusion maths stay float32 in every mode.
+enum class Precision {
+  Auto,      // float16 on CUDA (the original's use_fp16), float32 on the CPU
+  Float32,
+  Float16,   // CUDA only: CPU kernels for fp16 convolutions are missing or slow
+  BFloat16,  // CUDA (Ampere or newer) or CPUs with AVX-512 BF16
+};
+// "auto", "fp32", "fp16", "bf16".
+std::string precision_name(Precision precision);
+// Accepts the names above; nullopt for anything else.
+std::optional<Precision> parse_precision(const std::string& name);
+
 struct EngineOptions {
   std::string device = "auto";  // "auto", "cpu", "cuda", "cuda:N"
   int threads = 0;              // CPU threads; 0 = all cores; -1 = keep the process's setting
+  Precision precision = Precision::Auto;
+  // GPU only. Candidates stepped at once; 0 sizes it from the free memory (the whole
+  // batch at first, halved on out-of-memory, then from what the first steps used).
+  int micro_batch = 0;
+  // GPU only. Caps this process's GPU memory as if the card had this many bytes (0: the
+  // whole card); for sharing a card, and for testing what a smaller one can do.
+  std::uint64_t gpu_memory_limit = 0;
 };
 
 struct StepInfo {
@@ -99,6 +120,7 @@ class Engine {
 
   const ModelPack& pack() const;
   std::string device() const;
+  Precision precision() const;  // as resolved: never Auto
 
  private:
   struct Impl;
