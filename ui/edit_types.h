@@ -46,8 +46,12 @@ struct PackInfo {
   QString dir;
   QString name;
   QString title;
-  QString device;
+  QString device;     // as the engine resolved it: "cpu", "cuda:0", ...
+  QString precision;  // "fp32", "fp16", "bf16"
   int imageSize = 0;
+  double cpuSecondsPerStep = 0.0;  // the pack's measured figure (see bd::ModelPack); 0: none
+  int cpuThreads = 1;              // the threads that figure was measured on
+  int threads = 1;                 // the CPU threads this process computes with
   bd::EditParams defaults;
 };
 

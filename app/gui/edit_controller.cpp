@@ -2,6 +2,7 @@
 
 #include <QDir>
 #include <QFileInfo>
+#include <algorithm>
 
 #include "bd/error.h"
 #include "bd/image.h"
@@ -33,6 +34,7 @@ EditController::EditController(bd::ui::MaskCanvas* canvas, bd::ui::CandidateMode
     m_packLoading = false;
     m_packReady = true;
     m_pack = info;
+    m_measuredCandidateStepS = 0.0;
     emit packReady(info);
   });
   connect(m_worker, &EditWorker::packFailed, this,
@@ -42,7 +44,9 @@ EditController::EditController(bd::ui::MaskCanvas* canvas, bd::ui::CandidateMode
             emit packFailed(dir, kind, msg);
           });
   connect(m_worker, &EditWorker::stepProgress, this, [this](const bd::ui::StepProgress& p) {
-    if (p.jobId == m_jobId && m_busy) emit progress(p);
+    if (p.jobId != m_jobId || !m_busy) return;
+    m_lastProgress = p;
+    emit progress(p);
   });
   connect(m_worker, &EditWorker::previewReady, this, &EditController::onPreview);
   connect(m_worker, &EditWorker::candidateReady, this,
@@ -56,6 +60,9 @@ EditController::EditController(bd::ui::MaskCanvas* canvas, bd::ui::CandidateMode
           [this](quint64 jobId, const QStringList& warnings) {
             if (jobId != m_jobId) return;
             setBusy(false);
+            if (m_pack.device == QLatin1String("cpu") && m_lastProgress.jobId == jobId && m_lastProgress.step > 0)
+              m_measuredCandidateStepS =
+                  m_lastProgress.elapsedS / m_lastProgress.step / std::max(1, m_lastParams.batch_size);
             if (m_shownRow < 0 && m_canvas) m_canvas->clearDisplayImage();
             emit editFinished(m_candidates->count(), warnings);
           });
@@ -82,7 +89,14 @@ EditController::~EditController() {
   m_thread.wait();
 }
 
+void EditController::setCompute(const QString& device, const QString& precision) {
+  QMetaObject::invokeMethod(
+      m_worker, [w = m_worker, device, precision] { w->setCompute(device, precision); }, Qt::QueuedConnection);
+  if (!m_packDir.isEmpty()) loadPack(m_packDir);
+}
+
 void EditController::loadPack(const QString& dir) {
+  m_packDir = dir;
   m_packLoading = true;
   m_packReady = false;
   QMetaObject::invokeMethod(

@@ -34,6 +34,12 @@ class EditController : public QObject {
 
   // Model pack (loads on the worker; packReady or packFailed follow).
   void loadPack(const QString& dir);
+  // Where the engine computes (see EditWorker::setCompute); reloads the pack when one is
+  // loaded or loading, so the choice applies to the next Generate.
+  void setCompute(const QString& device, const QString& precision);
+  // Seconds one candidate-step took in the last finished edit on the CPU with this pack
+  // and device; 0 until one finished.
+  double measuredSecondsPerCandidateStep() const { return m_measuredCandidateStepS; }
   bool isPackReady() const { return m_packReady; }
   bool isPackLoading() const { return m_packLoading; }
   bd::ui::PackInfo pack() const { return m_pack; }
@@ -91,6 +97,9 @@ class EditController : public QObject {
   bool m_packReady = false;
   bool m_packLoading = false;
   bd::ui::PackInfo m_pack;
+  QString m_packDir;  // the last one asked for, loaded or not
+  bd::ui::StepProgress m_lastProgress;
+  double m_measuredCandidateStepS = 0.0;
 
   QString m_sourcePath;
   qint64 m_savedImageKey = 0;

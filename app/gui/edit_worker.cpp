@@ -64,11 +64,16 @@ EditWorker::EditWorker(QString device, int threads)
 
 EditWorker::~EditWorker() = default;
 
+void EditWorker::setCompute(const QString& device, const QString& precision) {
+  m_device = device;
+  m_precision = precision;
+}
+
 void EditWorker::loadPack(const QString& dir) {
   emit packLoading(dir);
   m_engine.reset();  // free the old pack's memory before loading the next
   try {
-    bd::set_threads(m_threads);
+    const int threads = bd::set_threads(m_threads);
     bd::ModelPack pack = bd::load_model_pack(dir.toStdString());
     QStringList problems;
     for (const bd::PackCheck& check : bd::verify_model_pack(pack, /*hash_files=*/false))
@@ -82,13 +87,18 @@ void EditWorker::loadPack(const QString& dir) {
     bd::EngineOptions options;
     options.device = m_device.toStdString();
     options.threads = m_threads;
+    options.precision = bd::parse_precision(m_precision.toStdString()).value_or(bd::Precision::Auto);
     m_engine = bd::Engine::load(pack, options);
     bd::ui::PackInfo info;
     info.dir = dir;
     info.name = qs(pack.name);
     info.title = qs(pack.title.empty() ? pack.name : pack.title);
     info.device = qs(m_engine->device());
+    info.precision = qs(bd::precision_name(m_engine->precision()));
     info.imageSize = pack.image_size;
+    info.cpuSecondsPerStep = pack.cpu_seconds_per_step;
+    info.cpuThreads = pack.cpu_threads;
+    info.threads = threads;
     info.defaults = pack.defaults;
     logger()->info("model pack {} loaded from {} on {}", pack.name, dir.toStdString(),
                    m_engine->device());

@@ -40,6 +40,10 @@ class EditWorker : public QObject {
 
  public:
   explicit EditWorker(QString device = QStringLiteral("auto"), int threads = 0);
+
+  // Where the engine computes: "auto", "cpu", "cuda:N"; precision "auto", "fp32", "fp16",
+  // "bf16". Takes effect at the next loadPack (the caller reloads the pack).
+  void setCompute(const QString& device, const QString& precision);
   ~EditWorker() override;
 
   // Called from the GUI thread when it has taken a preview off the queue, so the
@@ -63,6 +67,7 @@ class EditWorker : public QObject {
 
  private:
   QString m_device;
+  QString m_precision = QStringLiteral("auto");
   int m_threads;
   std::unique_ptr<bd::Engine> m_engine;
   std::atomic<int> m_previewsInFlight{0};

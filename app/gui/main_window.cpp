@@ -42,6 +42,7 @@ MainWindow::MainWindow(const QString& device, int threads, QWidget* parent) : QM
   m_controller = new EditController(m_canvas, m_model, this, device, threads);
   buildLayout();
   buildActions();
+  buildComputeMenu(device);
   connectController();
   loadSettings();
   updateTitle();
@@ -106,7 +107,8 @@ void MainWindow::buildLayout() {
 
 void MainWindow::connectController() {
   connect(m_prompt, &bd::ui::PromptPanel::generateRequested, this, [this](const QString& prompt) {
-    m_controller->generate(prompt, m_params->paramsForRun());
+    const bd::EditParams params = m_params->paramsForRun();
+    if (confirmLongCpuEdit(params)) m_controller->generate(prompt, params);
   });
   connect(m_prompt, &bd::ui::PromptPanel::cancelRequested, m_controller, &EditController::cancel);
   connect(m_prompt, &bd::ui::PromptPanel::cancelRequested, this,
@@ -136,10 +138,10 @@ void MainWindow::connectController() {
     updateGenerateEnabled();
   });
   connect(m_controller, &EditController::packReady, this, [this](const bd::ui::PackInfo& info) {
-    m_packLabel->setText(tr("Model pack: <b>%1</b> (%2 px, %3)")
+    m_packLabel->setText(tr("Model pack: <b>%1</b> (%2 px, %3, %4)")
                              .arg(info.title.toHtmlEscaped())
                              .arg(info.imageSize)
-                             .arg(info.device));
+                             .arg(info.device, info.precision));
     m_packLabel->setToolTip(info.dir);
     m_banner->hide();
     m_params->setDefaults(info.defaults);

@@ -6,11 +6,14 @@
 #include <QMainWindow>
 #include <QStringList>
 
+#include "bd/edit_params.h"
+
 class QAction;
 class QLabel;
 class QMenu;
 class QPushButton;
 class QSlider;
+class QTimer;
 class QFrame;
 
 namespace bd::ui {
@@ -76,6 +79,10 @@ class MainWindow : public QMainWindow {
   // main_window_settings.cpp
   void loadSettings();
   void saveSettings();
+  // main_window_compute.cpp
+  void buildComputeMenu(const QString& commandLineDevice);
+  void updateGpuMemory();
+  bool confirmLongCpuEdit(const bd::EditParams& params);  // false: the user cancelled
 
   bd::ui::MaskCanvas* m_canvas;
   bd::ui::CandidateModel* m_model;
@@ -89,6 +96,10 @@ class MainWindow : public QMainWindow {
   QLabel* m_bannerText = nullptr;
   QLabel* m_packLabel = nullptr;
   QLabel* m_zoomLabel = nullptr;
+  QLabel* m_gpuLabel = nullptr;
+  QTimer* m_gpuTimer = nullptr;
+  QString m_device = QStringLiteral("auto");
+  QString m_precision = QStringLiteral("auto");
   QSlider* m_brushSize = nullptr;
   QSlider* m_hardness = nullptr;
   QSlider* m_opacity = nullptr;

@@ -13,6 +13,28 @@ namespace bd {
 
 namespace {
 
+// pack.json "speed": the measured CPU cost of a step, for the editor's estimate.
+void read_speed(const nlohmann::json& s, ModelPack& pack, std::vector<std::string>& problems) {
+  if (!s.is_object()) {
+    problems.push_back("speed is not an object");
+    return;
+  }
+  if (s.contains("cpu_seconds_per_step")) {
+    const auto& v = s.at("cpu_seconds_per_step");
+    if (v.is_number() && v.get<double>() > 0.0 && v.get<double>() < 1e6)
+      pack.cpu_seconds_per_step = v.get<double>();
+    else
+      problems.push_back("speed.cpu_seconds_per_step is not a number of seconds (0-1e6)");
+  }
+  if (s.contains("cpu_threads")) {
+    const auto& v = s.at("cpu_threads");
+    if (v.is_number_integer() && v.get<int64_t>() >= 1 && v.get<int64_t>() <= 4096)
+      pack.cpu_threads = v.get<int>();
+    else
+      problems.push_back("speed.cpu_threads is not a thread count (1-4096)");
+  }
+}
+
 // pack.json "defaults": the names the CLI uses, snake_case.
 void apply_defaults(const nlohmann::json& d, EditParams& p, std::vector<std::string>& problems) {
   auto take = [&](const char* key, auto& field) {
@@ -172,6 +194,7 @@ ModelPack load_model_pack(const std::string& dir) {
     else
       problems.push_back("tokenizer.context_length is not a length (2-4096)");
   }
+  if (j.contains("speed")) read_speed(j.at("speed"), pack, problems);
   if (j.contains("lpips")) pack.lpips = read_lpips_entry(j.at("lpips"), pack.dir, problems);
   if (j.contains("defaults")) apply_defaults(j.at("defaults"), pack.defaults, problems);
   const std::string invalid = validate(pack.defaults);

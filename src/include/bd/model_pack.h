@@ -34,6 +34,11 @@ struct ModelPack {
   // Empty when the pack has none; declared files are checked like the others.
   std::vector<PackFile> lpips;
   int context_length = 77;
+  // pack.json "speed": {"cpu_seconds_per_step": s, "cpu_threads": n}: one guided step of
+  // one candidate at the pack's defaults, measured on n CPU threads; 0 when not given. The
+  // editor asks before an edit this figure says will be long.
+  double cpu_seconds_per_step = 0.0;
+  int cpu_threads = 1;
   std::string manifest_json;  // the whole pack.json, for the engine's architecture keys
   EditParams defaults;        // the reference's defaults overridden by the pack's
 };
