@@ -1,7 +1,10 @@
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <type_traits>
 
 #include "bd/error.h"
 #include "bd/model_pack.h"
@@ -35,15 +38,35 @@ void read_speed(const nlohmann::json& s, ModelPack& pack, std::vector<std::strin
   }
 }
 
+// Whether a JSON value converts to T without loss of type or range. nlohmann's get<>
+// would cast a float to an integer (undefined behaviour past its range: the fuzzer found a
+// 200-digit "seed") and wrap an integer too large for a narrower one.
+template <typename T>
+bool holds(const nlohmann::json& v) {
+  if constexpr (std::is_same_v<T, bool>) {
+    return v.is_boolean();
+  } else if constexpr (std::is_integral_v<T>) {
+    if (v.is_number_unsigned()) return v.get<std::uint64_t>() <= static_cast<std::uint64_t>(std::numeric_limits<T>::max());
+    if (!v.is_number_integer()) return false;
+    const std::int64_t i = v.get<std::int64_t>();
+    if constexpr (std::is_unsigned_v<T>) return i >= 0;
+    return i >= std::numeric_limits<T>::min() && i <= std::numeric_limits<T>::max();
+  } else if constexpr (std::is_floating_point_v<T>) {
+    return v.is_number();
+  } else {
+    return v.is_string();
+  }
+}
+
 // pack.json "defaults": the names the CLI uses, snake_case.
 void apply_defaults(const nlohmann::json& d, EditParams& p, std::vector<std::string>& problems) {
   auto take = [&](const char* key, auto& field) {
+    using T = std::remove_reference_t<decltype(field)>;
     if (!d.contains(key)) return;
-    try {
-      field = d.at(key).get<std::remove_reference_t<decltype(field)>>();
-    } catch (const nlohmann::json::exception&) {
-      problems.push_back(std::string("defaults.") + key + " has the wrong type");
-    }
+    if (holds<T>(d.at(key)))
+      field = d.at(key).get<T>();
+    else
+      problems.push_back(std::string("defaults.") + key + " has the wrong type or is out of range");
   };
   take("timestep_respacing", p.timestep_respacing);
   take("skip_timesteps", p.skip_timesteps);

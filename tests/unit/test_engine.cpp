@@ -238,6 +238,36 @@ class TestEngine : public QObject {
     }
   }
 
+  // Defaults that do not fit their parameter are named, never cast: the fuzzer found a
+  // 200-digit "seed" (a float to nlohmann) whose cast to uint64 is undefined behaviour.
+  // The editor's "speed" figure is checked the same way.
+  void manifestDefaultsOutOfRangeAreNamed() {
+    const std::string dir = test::scratch_dir("engine_out_of_range_pack");
+    nlohmann::json j = nlohmann::json::parse(std::ifstream(pack_.dir + "/pack.json"));
+    j["defaults"]["seed"] = 1e300;
+    j["defaults"]["batch_size"] = 10000000000LL;
+    j["defaults"]["iterations"] = -1;
+    j["defaults"]["ddim"] = "yes";
+    j["speed"] = {{"cpu_seconds_per_step", -3}, {"cpu_threads", 1.5}};
+    std::ofstream(dir + "/pack.json") << j.dump();
+    try {
+      load_model_pack(dir);
+      QFAIL("accepted defaults that do not fit");
+    } catch (const Error& e) {
+      const QString msg = e.what();
+      for (const char* expected : {"defaults.seed has the wrong type or is out of range",
+                                   "defaults.batch_size has the wrong type or is out of range",
+                                   "defaults.ddim has the wrong type", "speed.cpu_seconds_per_step is not",
+                                   "speed.cpu_threads is not a thread count"})
+        QVERIFY2(msg.contains(expected), e.what());
+    }
+    // A negative iteration count is an int and fits; validate() names it.
+    j = nlohmann::json::parse(std::ifstream(pack_.dir + "/pack.json"));
+    j["defaults"]["iterations"] = -1;
+    std::ofstream(dir + "/pack.json") << j.dump();
+    QVERIFY_THROWS_EXCEPTION(Error, load_model_pack(dir));
+  }
+
   // The local baseline's LPIPS term: a clear warning without LPIPS weights; with them
   // (the narrow golden VGG of test_lpips, declared as two .pth files) it changes the
   // guidance, and lpips_lambda 0 gives exactly the pack-without-LPIPS result.
