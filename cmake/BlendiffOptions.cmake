@@ -9,6 +9,9 @@ target_compile_options(bd_options INTERFACE
 function(bd_link_torch target visibility)
   target_link_libraries(${target} ${visibility} ${TORCH_LIBRARIES})
   target_include_directories(${target} SYSTEM ${visibility} ${TORCH_INCLUDE_DIRS})
+  if(BLENDIFF_TORCH_LINK_OPTIONS)
+    target_link_options(${target} ${visibility} ${BLENDIFF_TORCH_LINK_OPTIONS})
+  endif()
   if(BLENDIFF_TORCH_CUDA)
     # Code that asks the CUDA runtime directly (free memory, device names) compiles only here.
     target_compile_definitions(${target} ${visibility} BLENDIFF_WITH_CUDA=1)

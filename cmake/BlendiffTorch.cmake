@@ -75,6 +75,17 @@ else()
   set(cuda "no: a CPU-only LibTorch (GPU editing needs a CUDA LibTorch: scripts/build --torch wheel)")
 endif()
 
+# The torch wheel's CUDA libraries (cuBLAS, cuDNN, NCCL, ...) live in site-packages/nvidia/
+# */lib, where libtorch_cuda's RUNPATH finds them at run time. The linker, though, looks in
+# the link line's rpath first, where the CUDA toolkit's own older copies (its libnccl.so.2
+# lacks symbols libtorch_cuda needs) would win: point it at the wheel's.
+set(BLENDIFF_TORCH_LINK_OPTIONS "")
+file(GLOB wheel_cuda_dirs LIST_DIRECTORIES true "${TORCH_INSTALL_PREFIX}/../nvidia/*/lib")
+if(wheel_cuda_dirs)
+  list(JOIN wheel_cuda_dirs ":" joined)
+  set(BLENDIFF_TORCH_LINK_OPTIONS "LINKER:-rpath-link,${joined}")
+endif()
+
 # --- fmt ---------------------------------------------------------------------------------
 # spdlog is Debian's, compiled against Debian's fmt; the torch wheel bundles a newer fmt
 # in its include folder, which would win the search and break the build or the ABI. A

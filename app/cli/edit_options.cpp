@@ -44,7 +44,10 @@ void add_edit_param_options(CLI::App* cmd, const std::shared_ptr<EditParamOption
   flag("--invert-mask", &EditParams::invert_mask, "Edit everything except the mask");
   flag("--no-enforce-background{false}", &EditParams::enforce_background,
        "Do not paste the original background over the result");
-  CLI::Option* reference = cmd->add_flag("--reference-fidelity", "The official loop's quirks (shared background noise)");
+  // A named string: under C++20 (LibTorch 2.x) a string literal also fits CLI11's
+  // add_flag(name, T& default, description) and the call is ambiguous.
+  const std::string reference_help = "The official loop's quirks (shared background noise)";
+  CLI::Option* reference = cmd->add_flag("--reference-fidelity", reference_help);
   o->setters.push_back({reference, [](EditParams& d) { d.fidelity = FidelityMode::Reference; }});
 }
 
