@@ -7,7 +7,7 @@
 // python/bench_edit_speed_ref.py times the original loop on the same configuration and
 // run_edit_speed.sh prints the ratios.
 //
-//   bench_edit_speed --config tiny|medium [--configs FILE] [--threads N] [--skip N]
+//   bench_edit_speed --config tiny|medium|published [--configs FILE] [--threads N] [--skip N]
 //                    [--batch N] [--work DIR]
 #include <sys/resource.h>
 #include <torch/torch.h>

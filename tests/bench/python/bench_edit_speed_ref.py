@@ -1,7 +1,10 @@
 #!/usr/bin/python3
 """The Python side of tests/bench/bench_edit_speed: one text-guided edit through the
 original omriav/blended-diffusion loop, ImageEditor.edit_image_by_prompt, with Debian's
-python3-torch, on a configuration of tests/bench/edit_speed_configs.json.
+python3-torch, on a configuration of tests/bench/edit_speed_configs.json. With
+--device cuda --fp16 it runs as the original does on a GPU (UNet convert_to_fp16, CLIP's
+convert_weights as clip.load leaves it there) and also reports the GPU memory peaks of
+PyTorch's allocator (tests/device/gpu_acceptance.sh).
 
 Blended Diffusion is not part of Blendiff: point --blended-diffusion at a checkout of it
 (its vendored guided_diffusion and CLIP are the ones it runs) and --kornia at a kornia
@@ -13,7 +16,8 @@ with skip_timesteps/init_image/postprocess_fn, the background blending, the rank
 distances and the PNG writes. What differs, because the machine lacks the packages or
 the published weights:
   * ImageEditor.__init__ is replaced by the same steps with the configuration's sizes
-    and random weights (use_fp16 False: fp16 convolutions do not run on the CPU);
+    and random weights (use_fp16 only with --fp16: fp16 convolutions do not run on the
+    CPU);
   * stand-ins for torchvision (Normalize and the three functional calls it uses, same
     arithmetic), clip.tokenize (fixed token ids; the text tower still runs), lpips
     (constructed by __init__ only), tqdm (the progress bar), packaging.version (kornia
@@ -62,7 +66,8 @@ def install_stand_ins():
             self.mean, self.std = torch.tensor(mean), torch.tensor(std)
 
         def __call__(self, x):
-            return (x - self.mean.view(-1, 1, 1)) / self.std.view(-1, 1, 1)
+            mean, std = self.mean.to(x.device, x.dtype), self.std.to(x.device, x.dtype)
+            return (x - mean.view(-1, 1, 1)) / std.view(-1, 1, 1)
 
     def resize(x, size):  # torchvision 0.10 F.resize on tensors: bilinear, no antialias
         return torch_F.interpolate(x, size=size, mode="bilinear", align_corners=False)
@@ -73,7 +78,7 @@ def install_stand_ins():
     def to_pil_image(t):
         if isinstance(t, np.ndarray):
             return Image.fromarray(t)
-        return Image.fromarray(t.mul(255).byte().permute(1, 2, 0).numpy())
+        return Image.fromarray(t.mul(255).byte().permute(1, 2, 0).cpu().numpy())
 
     functional = module("torchvision.transforms.functional", resize=resize, to_tensor=to_tensor,
                         to_pil_image=to_pil_image)
@@ -109,7 +114,12 @@ def main():
     ap.add_argument("--threads", type=int, default=0)
     ap.add_argument("--skip", type=int, default=-1, help="override skip_timesteps (fewer steps)")
     ap.add_argument("--batch", type=int, default=-1)
+    ap.add_argument("--device", default="cpu", help="cpu or cuda[:N]")
+    ap.add_argument("--fp16", action="store_true", help="the original's use_fp16 (CUDA only)")
     args = ap.parse_args()
+    cuda = args.device.startswith("cuda")
+    if args.fp16 and not cuda:
+        ap.error("--fp16 needs --device cuda (fp16 convolutions do not run on the CPU)")
     if args.threads > 0:
         torch.set_num_threads(args.threads)
     cfg = json.load(open(args.configs))[args.config]
@@ -155,17 +165,21 @@ def main():
     ed.model_config.update({"diffusion_steps": 1000, "rescale_timesteps": True, "noise_schedule": "linear",
                             "timestep_respacing": ed.args.timestep_respacing})
     ed.model_config.update({k: v for k, v in cfg["unet"].items() if k in ed.model_config})
-    ed.model_config["use_fp16"] = False
-    ed.device = torch.device("cpu")
+    ed.model_config["use_fp16"] = args.fp16
+    ed.device = torch.device(args.device)
     ed.model, ed.diffusion = create_model_and_diffusion(**ed.model_config)
     randomize(ed.model)
     ed.model.requires_grad_(False).eval().to(ed.device)
     for name, param in ed.model.named_parameters():
         if "qkv" in name or "norm" in name or "proj" in name:
             param.requires_grad_()
+    if ed.model_config["use_fp16"]:
+        ed.model.convert_to_fp16()
     ed.clip_model = clip_model_py.CLIP(**cfg["clip"])
     randomize(ed.clip_model)
-    ed.clip_model.eval().requires_grad_(False)
+    if args.fp16:
+        clip_model_py.convert_weights(ed.clip_model)  # what clip.load leaves on a GPU
+    ed.clip_model.to(ed.device).eval().requires_grad_(False)
     ed.clip_size = ed.clip_model.visual.input_resolution
     ed.clip_normalize = sys.modules["torchvision.transforms"].Normalize(
         mean=[0.48145466, 0.4578275, 0.40821073], std=[0.26862954, 0.26130258, 0.27577711])
@@ -178,23 +192,39 @@ def main():
     step_s = []
     original_loop = ed.diffusion.p_sample_loop_progressive
 
+    def sync():
+        if cuda:
+            torch.cuda.synchronize(ed.device)
+
     def timed_loop(*a, **k):
+        sync()
         last = time.perf_counter()
         for out in original_loop(*a, **k):
+            sync()
             now = time.perf_counter()
             step_s.append(now - last)
             yield out
             last = time.perf_counter()  # the caller's work between steps is not the step's
 
     ed.diffusion.p_sample_loop_progressive = timed_loop
+    if cuda:
+        torch.cuda.reset_peak_memory_stats(ed.device)
     t0 = time.perf_counter()
     ed.edit_image_by_prompt()
+    sync()
     edit_s = time.perf_counter() - t0
     steady = step_s[1:] if len(step_s) > 1 else step_s
     candidates = ed.args.iterations_num * ed.args.batch_size
     ranked = len(os.listdir(ed.ranked_results_path))
+    gpu = {}
+    if cuda:
+        mib = 1024.0 * 1024.0
+        gpu = {"gpu": torch.cuda.get_device_name(ed.device),
+               "peak_gpu_allocated_mib": torch.cuda.max_memory_allocated(ed.device) / mib,
+               "peak_gpu_reserved_mib": torch.cuda.max_memory_reserved(ed.device) / mib}
     print(json.dumps({
         "impl": "Python", "config": args.config, "threads": torch.get_num_threads(), "torch": torch.__version__,
+        "device": args.device, "precision": "fp16" if args.fp16 else "fp32", **gpu,
         "image_size": size, "batch_size": ed.args.batch_size, "aug_num": ed.args.aug_num,
         "steps": len(step_s), "candidates": ranked,
         "make_weights_s": make_s, "load_s": 0.0,
