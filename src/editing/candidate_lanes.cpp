@@ -111,15 +111,16 @@ void CandidateLanes::start(const torch::Tensor& init) {
   }
 }
 
+void CandidateLanes::step_lane(Lane& lane, int64_t index, const torch::Tensor& init, const torch::Tensor& mask) {
+  if (inputs_.before_lane_step) inputs_.before_lane_step(lane.batch);
+  StepOutput out = lane.sampler->step(lane.x, index, init, mask, *lane.noise);
+  lane.x = out.sample;
+  lane.pred = out.pred_xstart;
+}
+
 void CandidateLanes::step(int64_t index, const torch::Tensor& init, const torch::Tensor& mask) {
-  auto work = [&](Lane& lane) {
-    if (inputs_.before_lane_step) inputs_.before_lane_step(lane.batch);
-    StepOutput out = lane.sampler->step(lane.x, index, init, mask, *lane.noise);
-    lane.x = out.sample;
-    lane.pred = out.pred_xstart;
-  };
   if (parallel_) {
-    for_each_lane_in_parallel(work);
+    for_each_lane_in_parallel([&](Lane& lane) { step_lane(lane, index, init, mask); });
     return;
   }
   for (std::size_t k = 0; k < lanes_.size();) k += step_or_split(k, index, init, mask);
@@ -133,10 +134,7 @@ std::size_t CandidateLanes::step_or_split(std::size_t k, int64_t index, const to
   if (lane.streams) noise_before = lane.streams->slice(0, lane.streams->size());
   const ClipAugmenter augmenter_before = *lane.augmenter;
   try {
-    if (inputs_.before_lane_step) inputs_.before_lane_step(lane.batch);
-    StepOutput out = lane.sampler->step(lane.x, index, init, mask, *lane.noise);
-    lane.x = out.sample;
-    lane.pred = out.pred_xstart;
+    step_lane(lane, index, init, mask);
     return 1;
   } catch (const c10::OutOfMemoryError& e) {
     const std::string what = e.what_without_backtrace();

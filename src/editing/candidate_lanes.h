@@ -85,6 +85,7 @@ class CandidateLanes {
                                   int64_t batch) const;
   template <typename F>
   void for_each_lane_in_parallel(F&& work);
+  void step_lane(Lane& lane, int64_t index, const torch::Tensor& init, const torch::Tensor& mask);
   // Steps lanes_[k]; on out-of-memory replaces it by two halves that redo the step.
   // Returns how many lanes now stand where lanes_[k] stood.
   std::size_t step_or_split(std::size_t k, int64_t index, const torch::Tensor& init,
