@@ -57,6 +57,11 @@ struct Engine::Impl {
   torch::Device device{torch::kCPU};
   Precision precision = Precision::Float32;
   int fixed_micro_batch = 0;                // EngineOptions::micro_batch
+  // CPU: the intra-op threads this engine's edits use, fixed at load. Never read back
+  // from LibTorch at edit time: its count is process-wide, and another engine's lanes
+  // on another thread change it, which would make the lane layout (so the candidates'
+  // rounding) depend on timing.
+  int cpu_threads = 1;
   int64_t learned_micro_batch = 0;          // GPU: what the last batch's memory says fits; 0 = unknown
   nn::UNet unet{nullptr};
   nn::Clip clip{nullptr};
@@ -119,8 +124,8 @@ Precision Engine::precision() const { return impl_->precision; }
 
 std::unique_ptr<Engine> Engine::load(const ModelPack& pack, const EngineOptions& options) {
   keep_freed_memory_for_reuse();
-  if (options.threads >= 0) set_threads(options.threads);
   auto impl = std::make_unique<Impl>();
+  impl->cpu_threads = options.threads >= 0 ? set_threads(options.threads) : at::get_num_threads();
   impl->pack = pack;
   impl->device = torch::Device(resolve_device(options.device));
   impl->precision = options.precision;
@@ -200,9 +205,8 @@ std::vector<double> Engine::prompt_distances(const Image& image, const Image& ma
 editing::LaneLayout Engine::Impl::lane_layout(int64_t batch) const {
   editing::LaneLayout layout;
   if (device.is_cpu()) {
-    const int threads = at::get_num_threads();
-    layout.lanes = static_cast<int>(std::min<int64_t>(batch, threads));
-    layout.threads_per_lane = threads / std::max(1, layout.lanes);
+    layout.lanes = static_cast<int>(std::min<int64_t>(batch, cpu_threads));
+    layout.threads_per_lane = cpu_threads / std::max(1, layout.lanes);
     return layout;
   }
   layout.parallel = false;
@@ -325,6 +329,8 @@ EditResult Engine::Impl::run(const EditRequest& request) {
     for (int64_t b = 0; b < batch; ++b) seeds.push_back(p.seed + static_cast<std::uint64_t>(it * batch + b));
     std::optional<std::uint64_t> shared_noise_seed;
     if (p.fidelity == FidelityMode::Reference) shared_noise_seed = p.seed + it;
+    // This thread's team size may be whatever another engine last set (see cpu_threads).
+    if (device.is_cpu()) at::set_num_threads(cpu_threads);
     editing::CandidateLanes sampler(lane_inputs, seeds, shared_noise_seed, lane_layout(batch));
     const std::uint64_t allocated_before = device.is_cuda() ? gpu_peak_baseline(device) : 0;
 

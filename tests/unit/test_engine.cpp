@@ -125,9 +125,8 @@ class TestEngine : public QObject {
     r.params = pack_.defaults;
     r.params.seed = 21;
     r.params.batch_size = 3;  // two uneven lanes: 1 + 2
-    set_threads(1);
-    const EditResult one_lane = engine_->edit(r);
-    set_threads(2);
+    const auto single_threaded = Engine::load(pack_, {"cpu", 1});
+    const EditResult one_lane = single_threaded->edit(r);
     const EditResult two_lanes = engine_->edit(r);
     QCOMPARE(one_lane.candidates.size(), std::size_t{3});
     QCOMPARE(two_lanes.candidates.size(), std::size_t{3});
@@ -144,6 +143,29 @@ class TestEngine : public QObject {
     }
     // And different seeds give different candidates (the comparison above can fail).
     QVERIFY(one_lane.candidates[0].image.data != one_lane.candidates[1].image.data);
+  }
+
+  // LibTorch's thread count is process-wide: another engine on another thread (the
+  // benchmark's --jobs, a second window) changes it. An engine's lanes, so its
+  // candidates to the last bit, must not depend on which engine set it last.
+  void anEngineKeepsItsThreadsWhateverTheProcessLastSet() {
+    EditRequest r;
+    r.image = make_image(40, 40, 3);
+    r.mask = test::rect_mask(40, 40, 8, 12, 28, 30);
+    r.prompt = "red";
+    r.params = pack_.defaults;
+    r.params.seed = 5;
+    r.params.batch_size = 2;
+    const EditResult before = engine_->edit(r);
+    set_threads(1);
+    const EditResult after = engine_->edit(r);
+    set_threads(2);
+    QCOMPARE(after.candidates.size(), before.candidates.size());
+    for (std::size_t k = 0; k < before.candidates.size(); ++k) {
+      QCOMPARE(after.candidates[k].seed, before.candidates[k].seed);
+      QCOMPARE(after.candidates[k].score, before.candidates[k].score);
+      QVERIFY(after.candidates[k].image.data == before.candidates[k].image.data);
+    }
   }
 
   void cancelStopsWithinOneStep_data() {
