@@ -119,6 +119,12 @@ int main(int argc, char** argv) {
           R"({"format": "blendiff-pack/1", "image_size": 32, "unet": {"file": "u.safetensors", "bytes": 4},)"
           R"( "clip": {"file": "c.pt", "sha256": "00"}, "tokenizer": {"file": "m.txt", "context_length": 77},)"
           R"( "defaults": {"skip_timesteps": 5, "padding": 0.5, "seed": 3}})");
+    // Parameters texts: what we write, and the shorter form other tools and older exports have.
+    write("parameters_text", "ours.txt",
+          "a red ball\nSteps: \"10,20\", Skip steps: 25, Sampler: DDIM, Batch: 4, Runs: 2, Seed: 405, "
+          "CLIP weight: 1000, Mode: blended, Fidelity: product, Invert mask: no, Padding: 0.25, Grow mask: -3, "
+          "Feather: 4, Score: 0.8123, Model: \"toy, world\"");
+    write("parameters_text", "short.txt", "two\nlines\nSteps: 100, Sampler: DDPM, Seed: 7, Score: 1.5, Model: m");
     // Images and masks in every format, depth and channel count the loader takes.
     const Image mask = rect(24, 16, 6, 4, 18, 12);
     const std::string mask_png = encoded(mask, ".png");

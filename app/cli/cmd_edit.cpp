@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bd/engine.h"
+#include "bd/parameters_text.h"
 #include "bd/error.h"
 #include "bd/runtime.h"
 #include "commands.h"
@@ -111,7 +112,7 @@ int run_edit(EditOptions o, const EditParamOptions& given, const EngineCliOption
     const fs::path file = ranked / name;
     same_file_guard(o.image, file);
     save_image(file.string(), c.image,
-               {{"parameters", parameters_text(o.prompt, request.params, c, pack.name)}});
+               {{"parameters", parameters_text(o.prompt, request.params, c.seed, c.score, pack.name)}});
     report["candidates"].push_back({{"rank", rank}, {"file", (fs::path("ranked") / name).string()},
                                     {"score", c.score}, {"seed", c.seed}, {"iteration", c.iteration},
                                     {"index", c.index}});

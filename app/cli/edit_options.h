@@ -1,29 +1,30 @@
 #pragma once
-// The edit parameters as command-line options, shared by `edit` and `bench toyworld`.
-// Options the user leaves unset keep the pack's defaults: each given option records a
-// setter that copies just its own field.
+// The edit parameters as command-line options, shared by `edit` and `bench toyworld`,
+// one per entry of the parameter table (bd/edit_param_table.h) that has a CLI name.
+// Options the user leaves unset keep the pack's defaults.
 #include <CLI/CLI.hpp>
 
-#include <functional>
+#include <deque>
 #include <memory>
+#include <string>
 #include <utility>
 #include <vector>
 
-#include "bd/edit_params.h"
+#include "bd/edit_param_table.h"
 
 namespace bd::cli {
 
 struct EditParamOptions {
-  EditParams given;  // parse target
-  std::vector<std::pair<CLI::Option*, std::function<void(EditParams&)>>> setters;
+  // Each option's text as given, checked by the option's validator while parsing.
+  std::deque<std::string> texts;
+  std::vector<std::pair<CLI::Option*, const ParamSpec*>> options;
 
   // Copies every option that was given on the command line into `params`.
   void apply(EditParams& params) const;
 };
 
-// Registers --skip-timesteps, --timestep-respacing, --ddim, --batch-size, --iterations,
-// --aug-num, --plain-views, the lambdas, --padding, --feather, --grow, --seed, --local,
-// --invert-mask, --no-enforce-background and --reference-fidelity on `cmd`.
+// Registers an option per parameter with a CLI name: a value option checked against
+// the parameter's type and range, or a flag for a switch.
 void add_edit_param_options(CLI::App* cmd, const std::shared_ptr<EditParamOptions>& o);
 
 }  // namespace bd::cli

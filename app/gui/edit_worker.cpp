@@ -7,6 +7,7 @@
 #include <exception>
 
 #include "bd/engine.h"
+#include "bd/parameters_text.h"
 #include "bd/error.h"
 #include "bd/model_pack.h"
 #include "bd/runtime.h"
@@ -154,7 +155,7 @@ void EditWorker::runEdit(const EditJob& job) {
       entry.iteration = c.iteration;
       entry.index = c.index;
       entry.seconds = c.seconds;
-      entry.parameters = qs(bd::parameters_text(request.prompt, request.params, c, model));
+      entry.parameters = qs(bd::parameters_text(request.prompt, request.params, c.seed, c.score, model));
       emit candidateReady(job.id, entry);
     };
     logger()->info("edit {}: \"{}\", {}x{}, steps {}, skip {}, {} x {} candidates", job.id,

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <string>
 
+#include "bd/edit_param_table.h"
 #include "bd/error.h"
 #include "editing/mask.h"
 #include "io/image_file.h"
@@ -91,10 +92,10 @@ PreparedRegion prepare_region(const Image& image, const Image& mask, int model_s
     invalid("mask is " + size_text(mask.width, mask.height) + " but the image is " +
             size_text(image.width, image.height) + ": they must be the same size");
   if (model_size < 1) invalid("model size must be positive, not " + std::to_string(model_size));
-  if (params.feather_px < 0)
-    invalid("feather must be >= 0 px, not " + std::to_string(params.feather_px));
-  if (!(params.padding >= 0.0 && params.padding <= 10.0))
-    invalid("padding must be between 0 and 10 (a fraction of the mask size)");
+  for (const auto& [key, value] : {std::pair<const char*, ParamValue>{"feather_px", std::int64_t{params.feather_px}},
+                                    {"grow_px", std::int64_t{params.grow_px}},
+                                    {"padding", params.padding}})
+    if (std::string problem = check_param_value(edit_param(key), value); !problem.empty()) invalid(problem);
 
   cv::Mat binary = binarize_mask(mask);
   if (params.invert) cv::bitwise_not(binary, binary);

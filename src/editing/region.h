@@ -5,19 +5,21 @@
 // only inside the mask's feather band.
 #include <opencv2/core/mat.hpp>
 
+#include "bd/edit_params.h"
 #include "bd/image.h"
 
 namespace bd::editing {
 
+// Defaults and ranges are the edit parameters' (bd/edit_param_table.h).
 struct RegionParams {
-  bool invert = false;  // edit everything except the painted region
-  int grow_px = 0;      // > 0 dilates, < 0 erodes the mask (disk, full-resolution px)
+  bool invert = EditParams().invert_mask;  // edit everything except the painted region
+  int grow_px = EditParams().grow_px;      // > 0 dilates, < 0 erodes the mask (disk, full-resolution px)
   // Width of the soft edge outside the grown mask, in full-resolution px. Hides the
   // seam between the resampled model output and the untouched original.
-  int feather_px = 8;
+  int feather_px = EditParams().feather_px;
   // Context around the mask, per side, as a fraction of the mask box's longer side:
   // the model (and CLIP) must see what surrounds the hole to fill it coherently.
-  double padding = 0.25;
+  double padding = EditParams().padding;
 };
 
 struct PreparedRegion {

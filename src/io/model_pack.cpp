@@ -7,6 +7,7 @@
 #include <type_traits>
 
 #include "bd/error.h"
+#include "params/params_json.h"
 #include "bd/model_pack.h"
 #include "core/sha256.h"
 
@@ -36,51 +37,6 @@ void read_speed(const nlohmann::json& s, ModelPack& pack, std::vector<std::strin
     else
       problems.push_back("speed.cpu_threads is not a thread count (1-4096)");
   }
-}
-
-// Whether a JSON value converts to T without loss of type or range. nlohmann's get<>
-// would cast a float to an integer (undefined behaviour past its range: the fuzzer found a
-// 200-digit "seed") and wrap an integer too large for a narrower one.
-template <typename T>
-bool holds(const nlohmann::json& v) {
-  if constexpr (std::is_same_v<T, bool>) {
-    return v.is_boolean();
-  } else if constexpr (std::is_integral_v<T>) {
-    if (v.is_number_unsigned()) return v.get<std::uint64_t>() <= static_cast<std::uint64_t>(std::numeric_limits<T>::max());
-    if (!v.is_number_integer()) return false;
-    const std::int64_t i = v.get<std::int64_t>();
-    if constexpr (std::is_unsigned_v<T>) return i >= 0;
-    return i >= std::numeric_limits<T>::min() && i <= std::numeric_limits<T>::max();
-  } else if constexpr (std::is_floating_point_v<T>) {
-    return v.is_number();
-  } else {
-    return v.is_string();
-  }
-}
-
-// pack.json "defaults": the names the CLI uses, snake_case.
-void apply_defaults(const nlohmann::json& d, EditParams& p, std::vector<std::string>& problems) {
-  auto take = [&](const char* key, auto& field) {
-    using T = std::remove_reference_t<decltype(field)>;
-    if (!d.contains(key)) return;
-    if (holds<T>(d.at(key)))
-      field = d.at(key).get<T>();
-    else
-      problems.push_back(std::string("defaults.") + key + " has the wrong type or is out of range");
-  };
-  take("timestep_respacing", p.timestep_respacing);
-  take("skip_timesteps", p.skip_timesteps);
-  take("ddim", p.ddim);
-  take("batch_size", p.batch_size);
-  take("iterations", p.iterations);
-  take("aug_num", p.aug_num);
-  take("clip_lambda", p.clip_lambda);
-  take("range_lambda", p.range_lambda);
-  take("l2_lambda", p.l2_lambda);
-  take("lpips_lambda", p.lpips_lambda);
-  take("feather_px", p.feather_px);
-  take("padding", p.padding);
-  take("seed", p.seed);
 }
 
 // One {"file", "sha256", "bytes", "source"} object; `what` names it in problems.
@@ -219,9 +175,7 @@ ModelPack load_model_pack(const std::string& dir) {
   }
   if (j.contains("speed")) read_speed(j.at("speed"), pack, problems);
   if (j.contains("lpips")) pack.lpips = read_lpips_entry(j.at("lpips"), pack.dir, problems);
-  if (j.contains("defaults")) apply_defaults(j.at("defaults"), pack.defaults, problems);
-  const std::string invalid = validate(pack.defaults);
-  if (!invalid.empty()) problems.push_back("defaults: " + invalid);
+  if (j.contains("defaults")) apply_params_json(j.at("defaults"), pack.defaults, "defaults", problems);
   if (!problems.empty()) {
     std::string msg = manifest.string() + ": invalid pack manifest:";
     for (const auto& p : problems) msg += "\n  - " + p;

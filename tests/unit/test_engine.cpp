@@ -270,6 +270,7 @@ class TestEngine : public QObject {
     j["defaults"]["batch_size"] = 10000000000LL;
     j["defaults"]["iterations"] = -1;
     j["defaults"]["ddim"] = "yes";
+    j["defaults"]["clip_lamda"] = 100;
     j["speed"] = {{"cpu_seconds_per_step", -3}, {"cpu_threads", 1.5}};
     std::ofstream(dir + "/pack.json") << j.dump();
     try {
@@ -277,13 +278,15 @@ class TestEngine : public QObject {
       QFAIL("accepted defaults that do not fit");
     } catch (const Error& e) {
       const QString msg = e.what();
-      for (const char* expected : {"defaults.seed has the wrong type or is out of range",
-                                   "defaults.batch_size has the wrong type or is out of range",
-                                   "defaults.ddim has the wrong type", "speed.cpu_seconds_per_step is not",
+      for (const char* expected : {"defaults.seed: expected an integer, got 1e+300",
+                                   "defaults.batch_size: batch_size must be in [1, 64], got 10000000000",
+                                   "defaults.iterations: iterations must be in [1, 1000], got -1",
+                                   "defaults.ddim: expected true or false, got \"yes\"",
+                                   "defaults.clip_lamda: not an edit parameter", "speed.cpu_seconds_per_step is not",
                                    "speed.cpu_threads is not a thread count"})
         QVERIFY2(msg.contains(expected), e.what());
     }
-    // A negative iteration count is an int and fits; validate() names it.
+    // Alone, too.
     j = nlohmann::json::parse(std::ifstream(pack_.dir + "/pack.json"));
     j["defaults"]["iterations"] = -1;
     std::ofstream(dir + "/pack.json") << j.dump();

@@ -129,12 +129,3 @@ class Engine {
 };
 
 }  // namespace bd
-
-namespace bd {
-
-// The PNG "parameters" text of a result, in the style other diffusion tools write:
-// the prompt on the first line, then "Steps: 75, Sampler: DDPM, Seed: 404, Score: ...".
-std::string parameters_text(const std::string& prompt, const EditParams& params,
-                            const Candidate& candidate, const std::string& model);
-
-}  // namespace bd
