@@ -43,7 +43,7 @@ int main(int argc, char** argv) {
   }
   spdlog::set_level(spdlog::level::from_str(log_level));
   try {
-    bd::set_threads(threads);
+    bd::configure_process(threads);
     return command ? command() : 0;
   } catch (const bd::Error& e) {
     std::fprintf(stderr, "blendiff-cli: error (%s): %s\n", bd::to_string(e.kind()), e.what());

@@ -74,7 +74,7 @@ void EditWorker::loadPack(const QString& dir) {
   emit packLoading(dir);
   m_engine.reset();  // free the old pack's memory before loading the next
   try {
-    const int threads = bd::set_threads(m_threads);
+    const int threads = m_threads > 0 ? m_threads : bd::hardware_threads();
     bd::ModelPack pack = bd::load_model_pack(dir.toStdString());
     QStringList problems;
     for (const bd::PackCheck& check : bd::verify_model_pack(pack, /*hash_files=*/false))

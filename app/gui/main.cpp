@@ -78,6 +78,7 @@ int main(int argc, char** argv) {
   // Scripted runs must not read or change the user's settings.
   if (scripted) QStandardPaths::setTestModeEnabled(true);
   setupLogging();
+  bd::configure_process(parser.value(threadsOpt).toInt());
   spdlog::info("blendiff {} starting ({})", bd::version(), bd::backend_summary());
 
   // Heap-held so it (and its worker thread) is gone before logging shuts down.

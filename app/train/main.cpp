@@ -93,8 +93,7 @@ int main(int argc, char** argv) {
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
   try {
-    bd::keep_freed_memory_for_reuse();
-    const int used = bd::set_threads(threads);
+    const int used = bd::configure_process(threads);
     spdlog::info("{} | {} threads | {}", o.command, used, bd::backend_summary());
     const auto r = bd::toyworld::train_toyworld(o, &g_stop);
     spdlog::info(

@@ -42,6 +42,11 @@ void keep_freed_memory_for_reuse() {
 #endif
 }
 
+int configure_process(int threads) {
+  keep_freed_memory_for_reuse();
+  return set_threads(threads);
+}
+
 int hardware_threads() {
   const unsigned n = std::thread::hardware_concurrency();
   return n == 0 ? 1 : static_cast<int>(n);

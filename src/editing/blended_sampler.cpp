@@ -4,6 +4,7 @@
 
 #include "bd/error.h"
 #include "diffusion/respace.h"
+#include "editing/blend.h"
 #include "editing/guidance.h"
 
 namespace bd::editing {
@@ -54,22 +55,17 @@ torch::Tensor BlendedSampler::guidance_gradient(const torch::Tensor& x, const to
   if (clip_ && settings_.clip_lambda != 0.0) {
     auto clip_result = clip_guidance_loss(*clip_, text_embed_, x_in, mask, *augmenter_);
     loss = loss + clip_result.loss * settings_.clip_lambda;
-    stats->clip_loss = clip_result.loss.item<double>();
+    stats->clip_loss = clip_result.loss.detach();
     stats->clip_distances = clip_result.distances;
   }
   if (settings_.range_lambda != 0.0) {
     auto r = range_loss(mv.pred_xstart);
     loss = loss + r * settings_.range_lambda;
-    stats->range_loss = r.item<double>();
+    stats->range_loss = r.detach();
   }
   if (settings_.l2_lambda != 0.0 || lpips_term()) {
-    // The baseline's quirk: the target is the unmasked init, so inside the mask the
-    // zeros are pulled toward the original too (reference-spec §2.6).
-    auto background = x_in * (1 - mask);  // [B, 3, S, S]
-    // Σ_b LPIPS(background_b, init), init [1, 3, S, S] broadcast, as lpips(bg, init).sum().
-    if (lpips_term()) loss = loss + settings_.lpips->forward(background, init).sum() * settings_.lpips_lambda;
-    if (settings_.l2_lambda != 0.0)
-      loss = loss + torch::mse_loss(background, init.expand_as(background)) * settings_.l2_lambda;
+    nn::Lpips* lpips = lpips_term() ? &settings_.lpips : nullptr;
+    loss = loss + background_loss(x_in, init, mask, settings_.l2_lambda, lpips, settings_.lpips_lambda);
   }
   if (!loss.requires_grad()) return torch::zeros_like(x);
   return -torch::autograd::grad({loss}, {x})[0];
@@ -117,7 +113,7 @@ StepOutput BlendedSampler::step(const torch::Tensor& x, int64_t index, const tor
     auto bg_noise = noise.randn({draws, x.size(1), x.size(2), x.size(3)}, x.device());
     auto bg_t = torch::full({draws}, index, torch::TensorOptions().dtype(torch::kInt64));
     auto background = diffusion_.q_sample(init.expand({draws, -1, -1, -1}), bg_t, bg_noise);
-    out.sample = out.sample * mask + background.expand_as(out.sample) * (1 - mask);
+    out.sample = blend(out.sample, background, mask);
   }
   return out;
 }

@@ -36,8 +36,10 @@ struct SamplerSettings {
 struct StepOutput {
   torch::Tensor sample;       // x after the step and the background blend   [B, 3, S, S]
   torch::Tensor pred_xstart;  // DDPM: unguided x̂₀; DDIM: guided x̂₀          [B, 3, S, S]
-  double clip_loss = 0.0;     // the step's guidance terms (before λ), for logs
-  double range_loss = 0.0;
+  // The step's guidance terms (before λ), for tests and logs: detached tensors, read on
+  // the host only by whoever wants them (a read waits for the GPU).
+  torch::Tensor clip_loss;
+  torch::Tensor range_loss;
   torch::Tensor clip_distances;  // [views·B] or undefined
 };
 

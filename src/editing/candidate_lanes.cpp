@@ -1,11 +1,8 @@
 #include "editing/candidate_lanes.h"
 
-#include <ATen/Parallel.h>
 #include <torch/torch.h>
 
 #include <algorithm>
-#include <exception>
-#include <future>
 
 #include "bd/error.h"
 #include "core/log.h"
@@ -23,12 +20,13 @@ struct CandidateLanes::Lane {
 };
 
 CandidateLanes::CandidateLanes(const LaneInputs& in, const std::vector<std::uint64_t>& seeds,
-                               std::optional<std::uint64_t> shared_noise_seed, LaneLayout layout)
+                               std::optional<std::uint64_t> shared_noise_seed, LaneLayout layout, LanePool* pool)
     : inputs_(in),
       parallel_(layout.parallel),
       splittable_(!shared_noise_seed),
       threads_per_lane_(std::max(1, layout.threads_per_lane)),
-      caller_threads_(at::get_num_threads()) {
+      pool_(pool) {
+  if (parallel_ && !pool_) throw Error(ErrorKind::Backend, "parallel candidate lanes need a thread pool");
   const int batch = static_cast<int>(seeds.size());
   const int count = shared_noise_seed ? 1 : std::clamp(layout.lanes, 1, std::max(1, batch));
   // Contiguous, near-equal groups, so concatenating the lanes restores candidate order.
@@ -44,12 +42,9 @@ CandidateLanes::CandidateLanes(const LaneInputs& in, const std::vector<std::uint
     lanes_.push_back(make_lane(std::move(noise), ClipAugmenter(in.augment, lane_seeds), end - begin));
     begin = end;
   }
-  if (parallel_ && lanes_.size() > 1) at::set_num_threads(threads_per_lane_);
 }
 
-CandidateLanes::~CandidateLanes() {
-  if (parallel_ && lanes_.size() > 1) at::set_num_threads(caller_threads_);
-}
+CandidateLanes::~CandidateLanes() = default;
 
 std::unique_ptr<CandidateLanes::Lane> CandidateLanes::make_lane(std::unique_ptr<NoiseSource> noise,
                                                                 ClipAugmenter augmenter,
@@ -72,34 +67,8 @@ int64_t CandidateLanes::micro_batch() const {
   return largest;
 }
 
-template <typename F>
-void CandidateLanes::for_each_lane_in_parallel(F&& work) {
-  if (lanes_.size() == 1) {
-    work(*lanes_.front());
-    return;
-  }
-  // Lanes 1.. on their own threads, lane 0 on the caller's; all joined before returning,
-  // even when one throws, since they use this object.
-  std::vector<std::future<void>> others;
-  for (std::size_t k = 1; k < lanes_.size(); ++k)
-    others.push_back(std::async(std::launch::async, [this, k, &work] {
-      at::set_num_threads(threads_per_lane_);  // this new thread's OpenMP team size
-      work(*lanes_[k]);
-    }));
-  std::exception_ptr failure;
-  try {
-    work(*lanes_.front());
-  } catch (...) {
-    failure = std::current_exception();
-  }
-  for (auto& f : others) {
-    try {
-      f.get();
-    } catch (...) {
-      if (!failure) failure = std::current_exception();
-    }
-  }
-  if (failure) std::rethrow_exception(failure);
+void CandidateLanes::for_each_lane_in_parallel(const std::function<void(Lane&)>& work) {
+  pool_->run(static_cast<int>(lanes_.size()), threads_per_lane_, [&](int k) { work(*lanes_[static_cast<std::size_t>(k)]); });
 }
 
 void CandidateLanes::start(const torch::Tensor& init) {

@@ -2,7 +2,7 @@
 // Runs the candidates of one batch as several lanes, each lane a smaller batch with its own
 // noise and augmentation streams.
 //
-// On the CPU the lanes run side by side, one per thread. Why: on a small pack (ToyWorld:
+// On the CPU the lanes run side by side, one per worker of the engine's LanePool. Why: on a small pack (ToyWorld:
 // 32² images, a 1.4 M-parameter UNet) a single op is too small to split across cores; with
 // two intra-op threads an edit ran no faster than with one (fork/join and futex wake-ups
 // ate the gain). Candidates are independent, so two lanes of two candidates use two cores
@@ -29,6 +29,7 @@
 
 #include "editing/augment.h"
 #include "editing/blended_sampler.h"
+#include "editing/lane_pool.h"
 
 namespace bd::editing {
 
@@ -53,11 +54,11 @@ struct LaneLayout {
 class CandidateLanes {
  public:
   // seeds: one per candidate. shared_noise_seed: the reference's single noise stream for
-  // the whole batch (then the batch stays one lane and cannot be split). While the object
-  // lives, parallel lanes run threads_per_lane intra-op threads each (the caller's own
-  // count is restored on destruction).
+  // the whole batch (then the batch stays one lane and cannot be split). A parallel
+  // layout runs its lanes on `pool`'s workers, threads_per_lane intra-op threads each;
+  // a sequential one on the calling thread (pool may then be null).
   CandidateLanes(const LaneInputs& inputs, const std::vector<std::uint64_t>& seeds,
-                 std::optional<std::uint64_t> shared_noise_seed, LaneLayout layout);
+                 std::optional<std::uint64_t> shared_noise_seed, LaneLayout layout, LanePool* pool);
   ~CandidateLanes();
   CandidateLanes(const CandidateLanes&) = delete;
   CandidateLanes& operator=(const CandidateLanes&) = delete;
@@ -83,8 +84,7 @@ class CandidateLanes {
   struct Lane;
   std::unique_ptr<Lane> make_lane(std::unique_ptr<NoiseSource> noise, ClipAugmenter augmenter,
                                   int64_t batch) const;
-  template <typename F>
-  void for_each_lane_in_parallel(F&& work);
+  void for_each_lane_in_parallel(const std::function<void(Lane&)>& work);
   void step_lane(Lane& lane, int64_t index, const torch::Tensor& init, const torch::Tensor& mask);
   // Steps lanes_[k]; on out-of-memory replaces it by two halves that redo the step.
   // Returns how many lanes now stand where lanes_[k] stood.
@@ -96,7 +96,7 @@ class CandidateLanes {
   bool parallel_ = true;
   bool splittable_ = true;
   int threads_per_lane_ = 1;
-  int caller_threads_ = 1;
+  LanePool* pool_ = nullptr;
   std::vector<std::string> memory_notes_;
 };
 

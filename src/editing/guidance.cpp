@@ -36,19 +36,16 @@ ClipLossResult clip_guidance_loss(nn::Clip& clip, const torch::Tensor& text_embe
   return {loss, dists.detach()};
 }
 
-torch::Tensor ranking_distance(nn::Clip& clip, const torch::Tensor& text_embed,
-                               const torch::Tensor& pred01, const torch::Tensor& mask) {
-  return spherical_distance(ranking_embedding(clip, pred01, mask), text_embed).to(torch::kFloat64);
-}
-
-torch::Tensor ranking_embedding(nn::Clip& clip, const torch::Tensor& pred01, const torch::Tensor& mask) {
-  const int64_t size = clip->config().image_resolution;
-  auto masked = pred01 * mask;
-  auto resized = F::interpolate(masked, F::InterpolateFuncOptions()
-                                            .size(std::vector<int64_t>{size, size})
-                                            .mode(torch::kBilinear)
-                                            .align_corners(false));
-  return clip->encode_image(resized).to(torch::kFloat32);
+torch::Tensor background_loss(const torch::Tensor& x_in, const torch::Tensor& init, const torch::Tensor& mask,
+                              double l2_lambda, nn::Lpips* lpips, double lpips_lambda) {
+  // The baseline's quirk: the target is the unmasked init, so inside the mask the zeros
+  // are pulled toward the original too (reference-spec §2.6).
+  auto background = x_in * (1 - mask);  // [B, 3, S, S]
+  torch::Tensor loss = torch::zeros({}, x_in.options());
+  // Σ_b LPIPS(background_b, init), init [1, 3, S, S] broadcast, as lpips(bg, init).sum().
+  if (lpips && lpips_lambda != 0.0) loss = loss + (*lpips)->forward(background, init).sum() * lpips_lambda;
+  if (l2_lambda != 0.0) loss = loss + torch::mse_loss(background, init.expand_as(background)) * l2_lambda;
+  return loss;
 }
 
 }  // namespace bd::editing

@@ -1,10 +1,10 @@
 #pragma once
-// The losses whose gradient steers the masked region (Blended Diffusion's cond_fn) and
-// the CLIP distance that ranks finished candidates.
+// The losses whose gradient steers the masked region (Blended Diffusion's cond_fn).
 #include <torch/types.h>
 
 #include "editing/augment.h"
 #include "nn/clip.h"
+#include "nn/lpips.h"
 
 namespace bd::editing {
 
@@ -29,13 +29,10 @@ ClipLossResult clip_guidance_loss(nn::Clip& clip, const torch::Tensor& text_embe
                                   const torch::Tensor& x_in, const torch::Tensor& mask,
                                   ClipAugmenter& augmenter);
 
-// The official ranking score of finished images pred01 [B, 3, S, S] in [0, 1]: masked to
-// black outside, bilinear resize without antialiasing, *no* CLIP normalisation (quirks of
-// the original, kept so scores compare with it). Lower is better. -> float64 [B].
-torch::Tensor ranking_distance(nn::Clip& clip, const torch::Tensor& text_embed,
-                               const torch::Tensor& pred01, const torch::Tensor& mask);
-
-// The image side of ranking_distance: CLIP embeddings [B, E] (float32) of that view.
-torch::Tensor ranking_embedding(nn::Clip& clip, const torch::Tensor& pred01, const torch::Tensor& mask);
+// The local baseline's background preservation on x_in [B, 3, S, S]: λ_l2 · MSE and
+// λ_lpips · Σ_b LPIPS of the part outside the mask against init [1, 3, S, S]. lpips may
+// be null (the pack has no LPIPS weights).
+torch::Tensor background_loss(const torch::Tensor& x_in, const torch::Tensor& init, const torch::Tensor& mask,
+                              double l2_lambda, nn::Lpips* lpips, double lpips_lambda);
 
 }  // namespace bd::editing

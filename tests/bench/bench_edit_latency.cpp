@@ -109,6 +109,7 @@ int main(int argc, char** argv) {
   const QImage sceneMask =
       bd::ui::toQImage(bd::load_image((samples + "/toyworld_1_mask.png").toStdString()));
 
+  bd::configure_process(parser.value(threadsOpt).toInt());  // as the editor does at start-up
   bd::gui::MainWindow window(QStringLiteral("cpu"), parser.value(threadsOpt).toInt());
   window.setAskBeforeQuit(false);
   window.show();

@@ -49,6 +49,7 @@ int main(int argc, char** argv) {
     if (pack_dir.empty()) throw bd::Error(bd::ErrorKind::ModelFiles, "no ToyWorld pack found (use --pack DIR)");
     const std::string samples = bd::samples_dir();
     if (samples.empty()) throw bd::Error(bd::ErrorKind::InvalidInput, "resources/samples not found");
+    bd::configure_process(threads);  // as the real programs: the allocator policy
     auto engine = bd::Engine::load(bd::load_model_pack(pack_dir), {"cpu", threads});
     bd::EditRequest request;
     request.image = bd::load_image(samples + "/toyworld_1.png");

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "bd/engine.h"
+#include "bd/runtime.h"
 #include "bd/error.h"
 #include "io/model_config_json.h"
 #include "io/safetensors.h"
@@ -137,6 +138,7 @@ int main(int argc, char** argv) {
     const double make_s = std::chrono::duration<double>(Clock::now() - t_make).count();
 
     const auto t_load = Clock::now();
+    bd::configure_process(threads);  // as the real programs: the allocator policy
     auto engine = bd::Engine::load(bd::load_model_pack(work), {"cpu", threads});
     const double load_s = std::chrono::duration<double>(Clock::now() - t_load).count();
 

@@ -9,6 +9,7 @@
 
 #include "blended_fixture.h"
 #include "editing/guidance.h"
+#include "editing/ranking.h"
 #include "editing/noise.h"
 #include "test_support.h"
 
@@ -90,7 +91,7 @@ class TestBlended : public QObject {
           auto out = run.sampler->step(xs[k], run.sampler->first_index() - k, init, mask, noise);
           worst = std::max(worst, test::relative_error(out.sample, xs[k + 1]));
           if (k == 0) {
-            const double clip_err = std::abs(out.clip_loss - f.file.at(v + ".clip_loss")[0].item<double>()) /
+            const double clip_err = std::abs(out.clip_loss.item<double>() - f.file.at(v + ".clip_loss")[0].item<double>()) /
                                     std::abs(f.file.at(v + ".clip_loss")[0].item<double>());
             QVERIFY2(clip_err <= 1e-5, qPrintable(QString("clip loss %1").arg(clip_err)));
           }

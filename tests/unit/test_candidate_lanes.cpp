@@ -3,6 +3,10 @@
 // A CPU has no CUDA out-of-memory to give, so a hook throws c10::OutOfMemoryError the way
 // the caching allocator does for batches above what the simulated card holds.
 #include <QtTest/QtTest>
+#include <ATen/Parallel.h>
+
+#include <atomic>
+#include <stdexcept>
 #include <c10/util/Exception.h>
 #include <torch/torch.h>
 
@@ -32,13 +36,16 @@ editing::LaneInputs guided_inputs(test::BlendedFixture& f) {
   return in;
 }
 
-// Runs `steps` steps of a 4-candidate batch as one sequential lane; returns x̂₀.
+// Runs `steps` steps of a 4-candidate batch; returns x̂₀. Without a pool: one sequential
+// lane, as on a GPU.
 torch::Tensor run(const editing::LaneInputs& in, test::BlendedFixture& f, int steps,
-                  std::vector<std::string>* notes = nullptr, int64_t* micro = nullptr) {
+                  std::vector<std::string>* notes = nullptr, int64_t* micro = nullptr,
+                  editing::LanePool* pool = nullptr, int lanes_on_pool = 1) {
   const std::vector<std::uint64_t> seeds{11, 12, 13, 14};
   editing::LaneLayout layout;
-  layout.parallel = false;
-  editing::CandidateLanes lanes(in, seeds, std::nullopt, layout);
+  layout.parallel = pool != nullptr;
+  layout.lanes = pool ? lanes_on_pool : 1;
+  editing::CandidateLanes lanes(in, seeds, std::nullopt, layout, pool);
   const torch::Tensor init = f.at("init_image");
   const torch::Tensor mask = f.at("mask");
   lanes.start(init);
@@ -87,6 +94,35 @@ class TestCandidateLanes : public QObject {
     const double err = test::relative_error(split, whole);
     qInfo("x̂₀ after a split vs whole: max|d|/max|x| = %.3g", err);
     QVERIFY2(err < 1e-4, qPrintable(QString("split changed the candidates: %1").arg(err)));
+  }
+
+  // On the CPU: lanes on the engine's pool, made once, give the candidates of one batch,
+  // and the calling thread's LibTorch thread count is left as it was.
+  void poolLanesGiveTheBatchAndLeaveTheCallerAlone() {
+    test::BlendedFixture f = test::load_blended_fixture(test::reference_files("blended_").front());
+    const editing::LaneInputs in = guided_inputs(f);
+    const torch::Tensor whole = run(in, f, 2);
+    const int caller_threads = at::get_num_threads();
+    editing::LanePool pool;
+    for (int lanes : {2, 4, 3}) {
+      const torch::Tensor parallel = run(in, f, 2, nullptr, nullptr, &pool, lanes);
+      const double err = test::relative_error(parallel, whole);
+      QVERIFY2(err < 1e-4, qPrintable(QString("%1 lanes changed the candidates: %2").arg(lanes).arg(err)));
+      QCOMPARE(at::get_num_threads(), caller_threads);
+    }
+    QCOMPARE(pool.size(), 4);  // grown once to the most lanes, then reused
+  }
+
+  void aFailingLaneFailsTheRunAndThePoolCarriesOn() {
+    editing::LanePool pool;
+    std::atomic<int> ran{0};
+    QVERIFY_THROWS_EXCEPTION(std::runtime_error, pool.run(3, 1, [&](int k) {
+      ++ran;
+      if (k == 1) throw std::runtime_error("lane 1 failed");
+    }));
+    QCOMPARE(ran.load(), 3);  // the others still ran to the end
+    pool.run(2, 1, [&](int) { ++ran; });
+    QCOMPARE(ran.load(), 5);
   }
 
   void aCandidateThatCannotFitIsAClearError() {

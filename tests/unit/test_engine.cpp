@@ -8,6 +8,7 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "bd/engine.h"
@@ -67,7 +68,11 @@ class TestEngine : public QObject {
       QVERIFY(p.x >= 0 && p.y >= 0 && p.x + p.patch.width <= 60 && p.y + p.patch.height <= 44);
       QVERIFY(p.x <= 20 && p.y <= 10 && p.x + p.patch.width >= 34 && p.y + p.patch.height >= 26);
     };
-    r.callbacks.on_candidate = [&](const Candidate&) { ++candidates; };
+    std::map<std::uint64_t, Image> streamed;  // by seed
+    r.callbacks.on_candidate = [&](const Candidate& c) {
+      ++candidates;
+      streamed[c.seed] = c.image;
+    };
     const EditResult result = engine_->edit(r);
     QCOMPARE(result.status, EditStatus::Done);
     QCOMPARE(steps, 10 - 4);
@@ -75,8 +80,10 @@ class TestEngine : public QObject {
     QCOMPARE(candidates, 2);
     QCOMPARE(result.candidates.size(), std::size_t{2});
     QVERIFY(result.candidates[0].score <= result.candidates[1].score);
+    // Streamed candidates are handed over once: the result keeps their ranking, no pixels.
+    for (const Candidate& c : result.candidates) QVERIFY(c.image.data.empty());
     // Outside mask + feather band: bit-identical. Inside: changed.
-    const Image& out = result.candidates[0].image;
+    const Image& out = streamed.at(result.candidates[0].seed);
     QCOMPARE(out.width, 60);
     QCOMPARE(out.channels, 3);
     int changed_inside = 0;

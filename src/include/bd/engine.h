@@ -31,7 +31,9 @@ std::optional<Precision> parse_precision(const std::string& name);
 
 struct EngineOptions {
   std::string device = "auto";  // "auto", "cpu", "cuda", "cuda:N"
-  int threads = 0;              // CPU threads; 0 = all cores; -1 = keep the process's setting
+  // CPU threads this engine's edits use (its own worker threads; the process's LibTorch
+  // setting is left alone). 0 = all cores; -1 = as many as the process's setting.
+  int threads = 0;
   Precision precision = Precision::Auto;
   // GPU only. Candidates stepped at once; 0 sizes it from the free memory (the whole
   // batch at first, halved on out-of-memory, then from what the first steps used).
@@ -71,6 +73,8 @@ struct Preview {
 struct EditCallbacks {
   std::function<void(const StepInfo&)> on_step;
   std::function<void(const Preview&)> on_preview;  // every `preview_every` steps
+  // Each candidate as it is finished. When set, the candidate's pixels are handed over
+  // here only: EditResult::candidates then keeps its score, seed and place, no image.
   std::function<void(const Candidate&)> on_candidate;
   const std::atomic<bool>* cancel = nullptr;  // checked once per step
 };
@@ -95,7 +99,7 @@ struct EditTimings {
 
 struct EditResult {
   EditStatus status = EditStatus::Done;
-  std::vector<Candidate> candidates;  // sorted by score, best first
+  std::vector<Candidate> candidates;  // sorted by score, best first (see on_candidate)
   EditTimings timings;
   std::vector<std::string> warnings;  // e.g. prompt truncated
 };

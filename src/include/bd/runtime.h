@@ -20,8 +20,15 @@ void restart_with_passive_openmp_wait(char** argv);
 // perf showed 35 % of a ToyWorld edit in the kernel, and the edit ran 2.3x slower. This
 // keeps freed memory in the process for reuse (blocks up to 256 MB come from the heap,
 // which is trimmed only above 1 GB free); the price is that the process keeps its peak
-// heap. Process-wide and idempotent; Engine::load calls it. No-op outside glibc.
+// heap. Process-wide and idempotent; configure_process calls it. No-op outside glibc.
 void keep_freed_memory_for_reuse();
+
+// The one call an application makes at start-up, after restart_with_passive_openmp_wait:
+// the allocator policy (keep_freed_memory_for_reuse) and LibTorch's intra-op thread
+// count for the application's own threads (threads <= 0: all cores). The engine library
+// changes neither; each engine runs its lanes on its own workers (EngineOptions::threads).
+// Returns the thread count in effect.
+int configure_process(int threads);
 
 // Sets LibTorch's intra-op thread count (LibTorch defaults to 1 here). threads <= 0
 // means all hardware threads. Returns the count in effect.
