@@ -7,6 +7,7 @@
 #include <QtTest/QtTest>
 
 #include "document.h"
+#include "layer_commands.h"
 #include "mask_ops.h"
 #include "ui_test_support.h"
 
@@ -137,6 +138,36 @@ class TestDocument : public QObject {
     QVERIFY(bd::ui::maskIsEmpty(doc.mask()));
   }
 
+  // Every coarse edit of any layer is one before/after snapshot of that layer alone.
+  void oneSnapshotCommandForEveryLayer_data() {
+    QTest::addColumn<int>("layer");
+    QTest::newRow("image") << int(Layer::Image);
+    QTest::newRow("mask") << int(Layer::Mask);
+    QTest::newRow("scribble") << int(Layer::Scribble);
+  }
+  void oneSnapshotCommandForEveryLayer() {
+    QFETCH(int, layer);
+    const Layer which = Layer(layer);
+    Document doc;
+    doc.setImage(sceneImage(40, 30));
+    const QImage before[] = {doc.image(), doc.mask(), doc.scribble()};
+    QImage edited = sceneImage(40, 30);
+    edited.fill(Qt::magenta);
+    if (which == Layer::Image) doc.replaceImage(edited, "Apply");
+    if (which == Layer::Mask) doc.invertMask();
+    if (which == Layer::Scribble) doc.setScribble(edited, "Scribble");
+    QCOMPARE(doc.undoStack()->count(), 1);
+    const auto* command =
+        dynamic_cast<const bd::ui::LayerSnapshotCommand*>(doc.undoStack()->command(0));
+    QVERIFY(command);
+    QVERIFY(command->layer() == which);
+    for (const Layer other : {Layer::Image, Layer::Mask, Layer::Scribble})
+      if (other != which) QCOMPARE(doc.layer(other), before[int(other)]);
+    QVERIFY(doc.layer(which) != before[layer]);
+    doc.undoStack()->undo();
+    QCOMPARE(doc.layer(which), before[layer]);
+  }
+
   void liveBrushPaintsInPlace() {
     Document doc;
     doc.setImage(sceneImage(60, 40));
@@ -151,6 +182,32 @@ class TestDocument : public QObject {
     QVERIFY(maskCount(doc.mask()) > 50);
     // Live painting is not recorded by the document itself (the brush tool records it).
     QCOMPARE(doc.undoStack()->count(), 0);
+  }
+
+  // The coming scribble brush records its drags as the mask brush does: one merged
+  // BrushStrokeCommand per drag, on the scribble layer.
+  void scribbleStrokeIsOneUndoStep() {
+    Document doc;
+    doc.setImage(sceneImage(40, 30));
+    const QImage start = doc.scribble();
+    QImage dab(4, 4, QImage::Format_RGBA8888);
+    dab.fill(QColor(0, 0, 255, 255));
+    for (int i = 0; i < 3; ++i) {  // three mouse moves, painted live, then recorded
+      const QRect rect(5 + 8 * i, 5, 4, 4);
+      doc.writeLayerRect(Layer::Scribble, rect, dab);
+      doc.undoStack()->push(
+          new bd::ui::BrushStrokeCommand(&doc, Layer::Scribble, 1, start, rect, false));
+    }
+    static_cast<bd::ui::BrushStrokeCommand*>(const_cast<QUndoCommand*>(doc.undoStack()->command(0)))
+        ->finish();
+    QCOMPARE(doc.undoStack()->count(), 1);
+    QVERIFY(!doc.isScribbleEmpty());
+    const QImage painted = doc.scribble();
+    doc.undoStack()->undo();
+    QVERIFY(doc.isScribbleEmpty());
+    QVERIFY(bd::ui::maskIsEmpty(doc.mask()));
+    doc.undoStack()->redo();
+    QCOMPARE(doc.scribble(), painted);
   }
 
   void modifiedFollowsTheImage() {
