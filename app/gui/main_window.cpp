@@ -126,7 +126,11 @@ void MainWindow::connectController() {
           [this](int count, const QStringList& warnings) {
             m_progress->reset();
             m_progress->setMessage(tr("%n candidate(s), best first", nullptr, count));
-            if (count > 0) m_document->setShownCandidate(0);
+            if (count > 0) {
+              // The finished job's best result, even if an earlier job was picked meanwhile.
+              m_document->setCurrentJob(m_document->jobs().size() - 1);
+              m_document->setShownCandidate(0);
+            }
             for (const QString& w : warnings) statusBar()->showMessage(w, 10000);
           });
   connect(m_controller, &EditController::editCancelled, this, [this] {
