@@ -1,17 +1,24 @@
 #include "candidate_gallery.h"
 
+#include <QComboBox>
 #include <QGridLayout>
 #include <QItemSelectionModel>
 #include <QListView>
 #include <QPushButton>
+#include <QScopedValueRollback>
 #include <QVBoxLayout>
 
 #include "candidate_model.h"
+#include "document.h"
 
 namespace bd::ui {
 
 CandidateGallery::CandidateGallery(CandidateModel* model, QWidget* parent)
     : QWidget(parent), m_model(model) {
+  m_jobs = new QComboBox(this);
+  m_jobs->setObjectName("jobList");
+  m_jobs->setToolTip(tr("Earlier Generates of this image: pick one to see its candidates again"));
+  m_jobs->hide();
   m_view = new QListView(this);
   m_view->setObjectName("candidateView");
   m_view->setModel(model);
@@ -46,13 +53,15 @@ CandidateGallery::CandidateGallery(CandidateModel* model, QWidget* parent)
   buttons->addWidget(m_exportAll, 1, 1);
   auto* layout = new QVBoxLayout(this);
   layout->setContentsMargins(0, 0, 0, 0);
+  layout->addWidget(m_jobs);
   layout->addWidget(m_view, 1);
   layout->addLayout(buttons);
 
   connect(m_view->selectionModel(), &QItemSelectionModel::currentChanged, this,
           [this](const QModelIndex& current) {
             updateButtons();
-            emit candidateSelected(current.isValid() ? current.row() : -1);
+            if (!m_following && !m_modelChanging)
+              m_model->document()->setShownCandidate(current.isValid() ? current.row() : -1);
           });
   connect(m_view, &QListView::doubleClicked, this,
           [this](const QModelIndex& i) { emit applyRequested(i.row()); });
@@ -60,9 +69,28 @@ CandidateGallery::CandidateGallery(CandidateModel* model, QWidget* parent)
   connect(m_rerun, &QPushButton::clicked, this, [this] { emit rerunRequested(currentRow()); });
   connect(m_discard, &QPushButton::clicked, this, [this] { emit discardRequested(currentRow()); });
   connect(m_exportAll, &QPushButton::clicked, this, &CandidateGallery::exportAllRequested);
-  connect(model, &QAbstractItemModel::rowsInserted, this, &CandidateGallery::updateButtons);
-  connect(model, &QAbstractItemModel::rowsRemoved, this, &CandidateGallery::updateButtons);
-  connect(model, &QAbstractItemModel::modelReset, this, &CandidateGallery::updateButtons);
+  // While rows move, the view moves its current row by itself (onto a neighbour of a
+  // removed one); the document decides what is shown and says so afterwards.
+  auto changing = [this](bool on) { return [this, on] { m_modelChanging = on; }; };
+  connect(model, &QAbstractItemModel::rowsAboutToBeInserted, this, changing(true));
+  connect(model, &QAbstractItemModel::rowsAboutToBeRemoved, this, changing(true));
+  connect(model, &QAbstractItemModel::modelAboutToBeReset, this, changing(true));
+  for (auto done : {&QAbstractItemModel::rowsInserted, &QAbstractItemModel::rowsRemoved})
+    connect(model, done, this, [this] {
+      m_modelChanging = false;
+      updateButtons();
+    });
+  connect(model, &QAbstractItemModel::modelReset, this, [this] {
+    m_modelChanging = false;
+    updateButtons();
+  });
+  Document* document = model->document();
+  connect(document, &Document::shownCandidateChanged, this,
+          &CandidateGallery::followShownCandidate);
+  connect(document, &Document::historyChanged, this, &CandidateGallery::rebuildJobList);
+  connect(document, &Document::currentJobChanged, this, &CandidateGallery::rebuildJobList);
+  connect(m_jobs, &QComboBox::activated, document, &Document::setCurrentJob);
+  rebuildJobList();
   updateButtons();
 }
 
@@ -71,14 +99,33 @@ int CandidateGallery::currentRow() const {
   return i.isValid() ? i.row() : -1;
 }
 
-void CandidateGallery::setCurrentRow(int row) {
+void CandidateGallery::setCurrentRow(int row) { m_model->document()->setShownCandidate(row); }
+
+void CandidateGallery::followShownCandidate(int row) {
+  const QScopedValueRollback guard(m_following, true);
   if (row < 0 || row >= m_model->rowCount()) {
     m_view->selectionModel()->clearCurrentIndex();
     m_view->clearSelection();
-    emit candidateSelected(-1);
-    return;
+  } else {
+    m_view->setCurrentIndex(m_model->index(row));
   }
-  m_view->setCurrentIndex(m_model->index(row));
+  updateButtons();
+}
+
+void CandidateGallery::rebuildJobList() {
+  const Document* document = m_model->document();
+  const QVector<JobRecord>& jobs = document->jobs();
+  const QSignalBlocker blocker(m_jobs);
+  m_jobs->clear();
+  for (int i = 0; i < jobs.size(); ++i) {
+    const JobRecord& job = jobs[i];
+    m_jobs->addItem(tr("%1. %2 (%n candidate(s), %3)", nullptr, job.candidates.size())
+                        .arg(i + 1)
+                        .arg(job.prompt, job.started.toString(QStringLiteral("HH:mm:ss"))));
+    m_jobs->setItemData(i, job.parameters, Qt::ToolTipRole);
+  }
+  m_jobs->setCurrentIndex(document->currentJob());
+  m_jobs->setVisible(jobs.size() > 1);
 }
 
 void CandidateGallery::updateButtons() {

@@ -1,14 +1,17 @@
 #pragma once
-// The candidates of the current edit, best (lowest CLIP distance) first. Candidates are
-// inserted at their sorted place as they arrive from the worker, so the view fills
-// while the edit runs.
+// The candidates of the document's current job as a list model, best (lowest CLIP
+// distance) first. It holds no candidates of its own: rows are the Document's, and its
+// signals (a candidate added at its sorted place while the edit runs, one removed, another
+// job made current) become the model's row signals, so the view fills as results arrive.
 #include <QAbstractListModel>
+#include <QHash>
 #include <QImage>
-#include <QVector>
 
 #include "edit_types.h"
 
 namespace bd::ui {
+
+class Document;
 
 class CandidateModel : public QAbstractListModel {
   Q_OBJECT
@@ -22,31 +25,24 @@ class CandidateModel : public QAbstractListModel {
     RankRole,        // 1-based
   };
 
-  explicit CandidateModel(QObject* parent = nullptr);
+  explicit CandidateModel(Document* document, QObject* parent = nullptr);
 
+  Document* document() const { return m_document; }
   int rowCount(const QModelIndex& parent = {}) const override;
   QVariant data(const QModelIndex& index, int role = Qt::DisplayRole) const override;
   QHash<int, QByteArray> roleNames() const override;
 
-  // Inserts in score order (stable: equal scores keep arrival order); returns the row.
-  int addCandidate(const CandidateEntry& candidate);
-  void removeCandidate(int row);
-  void clear();
-  const CandidateEntry& candidate(int row) const { return m_items[row].entry; }
-  int count() const { return m_items.size(); }
-
   static constexpr int kThumbnailSize = 144;
   // The gallery's picture of `image`. Smooth scaling of a full-resolution photo takes
   // tens of milliseconds, so the worker makes it (CandidateEntry::thumbnail) and the
-  // model only falls back to it here when a candidate arrives without one.
+  // model only falls back to it here (once per image) when a candidate has none.
   static QImage makeThumbnail(const QImage& image);
 
  private:
-  struct Item {
-    CandidateEntry entry;
-    QImage thumbnail;
-  };
-  QVector<Item> m_items;
+  QImage thumbnail(const CandidateEntry& candidate) const;
+
+  Document* m_document;
+  mutable QHash<qint64, QImage> m_madeThumbnails;  // by the candidate image's cacheKey
 };
 
 }  // namespace bd::ui

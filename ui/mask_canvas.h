@@ -1,27 +1,30 @@
 #pragma once
-// The image with its edit mask: shows the image scaled (zoom, pan), paints the mask at
-// image resolution (QImage::Format_Grayscale8, 255 = edit here) with a round brush of
-// adjustable size and hardness, shows it as a coloured overlay, and records every mask
-// change on a QUndoStack (one brush drag = one undo step).
+// A view of a Document: shows its image scaled (zoom, pan) with the mask as a coloured
+// overlay, and edits the mask through the document with its tools (brush, eraser,
+// rectangle, lasso: canvas_tools.h), so every change is an undo step there. It owns no
+// document data: what it draws it reads from the document when it paints, and the
+// document's signals tell it what to repaint.
 //
-// It also displays a result without touching the document: setDisplayImage() shows a
-// candidate instead of the base image, setDisplayPatch() a live preview of the edited
-// region over it; holding `\` (setCompareOriginal) shows the base image alone again.
-// Images are drawn through ImagePyramids, so zooming a 4096² photo stays smooth.
+// Results are shown over the image without changing it: the document's shown candidate
+// instead of the image, else the running edit's live preview over the edited region;
+// holding `\` (setCompareOriginal) shows the image alone again. Images are drawn through
+// ImagePyramids (render caches), so zooming a 4096² photo stays smooth.
 #include <QColor>
 #include <QImage>
-#include <QPointer>
 #include <QPolygonF>
 #include <QWidget>
+#include <memory>
 
-#include "image_pyramid.h"
 #include "mask_ops.h"
-
-#include <QUndoStack>
 
 namespace bd::ui {
 
-class BrushStrokeCommand;
+class BrushTool;
+class CanvasTool;
+class Document;
+class ImagePyramid;
+class LassoTool;
+class RectangleTool;
 
 class MaskCanvas : public QWidget {
   Q_OBJECT
@@ -30,38 +33,15 @@ class MaskCanvas : public QWidget {
   enum class Tool { Brush, Eraser, Rectangle, Lasso };
   Q_ENUM(Tool)
 
-  explicit MaskCanvas(QWidget* parent = nullptr);
+  explicit MaskCanvas(Document* document, QWidget* parent = nullptr);
   ~MaskCanvas() override;
 
-  // The undo stack mask edits go to (the canvas makes its own unless given one).
-  void setUndoStack(QUndoStack* stack);
-  QUndoStack* undoStack() const { return m_undoStack; }
+  Document* document() const { return m_document; }
 
-  // A new document: the image becomes the base, the mask is cleared, the view fits.
-  // Not undoable (it also clears the undo stack).
-  void setImage(const QImage& image);
-  QImage image() const { return m_image; }
-  bool hasImage() const { return !m_image.isNull(); }
-  // Replaces the base image as one undo step, keeping the mask (Apply a candidate).
-  void replaceImage(const QImage& image, const QString& undoText);
-
-  QImage mask() const { return m_mask; }
-  // Replaces the whole mask as one undo step. Resized (nearest) to the image if needed.
-  void setMask(const QImage& mask, const QString& undoText);
-  bool loadMask(const QString& path, QString* error = nullptr);
-  bool saveMask(const QString& path, QString* error = nullptr) const;
-
-  // Shows `image` (same size as the base) instead of the base image; the document is
-  // unchanged. A null image goes back to the base.
-  void setDisplayImage(const QImage& image);
-  // Shows the base with `patch` over it, its top-left at `at` (image pixels): a live
-  // preview, which changes only the edited region. Converting and drawing just that part
-  // is what keeps previews of a 4096² photo cheap. A patch that does not fit is ignored.
-  void setDisplayPatch(const QImage& patch, QPoint at);
-  void clearDisplayImage() { setDisplayImage(QImage()); }
-  // The shown candidate or preview patch (null: none) and where it lies.
-  QImage displayImage() const { return m_display; }
-  QPoint displayOffset() const { return m_displayAt; }
+  // What is drawn over the image, read from the document: the shown candidate (offset
+  // 0, 0), else the live preview patch at its offset; null when the image shows alone.
+  QImage displayImage() const;
+  QPoint displayOffset() const;
   // What is on screen now, as one image the base's size (a preview patch is composed
   // onto a copy of the base): the display unless comparing, else the base.
   QImage shownImage() const;
@@ -75,19 +55,13 @@ class MaskCanvas : public QWidget {
   double brushRadius() const { return m_brush.radius; }
   void setBrushHardness(double hardness);  // [0, 1]
   double brushHardness() const { return m_brush.hardness; }
+  BrushShape brushShape() const { return m_brush; }
   void setOverlayOpacity(double opacity);  // [0, 1]
   double overlayOpacity() const { return m_overlayOpacity; }
   void setOverlayColor(const QColor& color);
   QColor overlayColor() const { return m_overlayColor; }
   void setMaskVisible(bool visible);
   bool isMaskVisible() const { return m_maskVisible; }
-
-  // Mask operations, each one undo step.
-  void invertMask();
-  void clearMask();
-  void growMask(int px);  // negative shrinks
-  void fillRect(const QRect& imageRect, bool erase = false);
-  void fillPolygon(const QPolygonF& imagePolygon, bool erase = false);
 
   // Paints a stroke through image-space points, as a mouse drag would (one undo step).
   // Used by tests, scripts and benchmarks.
@@ -110,17 +84,12 @@ class MaskCanvas : public QWidget {
   QPointF imageToWidget(QPointF imagePoint) const;
   QPointF panOffset() const { return m_offset; }
   void panBy(QPointF widgetDelta);
-
-  // For the undo commands: write without recording.
-  void writeMaskRect(const QRect& rect, const QImage& patch);
-  void writeMask(const QImage& mask);
-  void writeImage(const QImage& image);
+  // Schedules a repaint of an image-space rectangle (tools call it for their outlines).
+  void updateImageRect(const QRectF& imageRect);
 
   QSize sizeHint() const override { return {800, 600}; }
 
  signals:
-  void imageChanged();  // the base image (open, apply, undo of apply)
-  void maskChanged();
   void zoomChanged(double zoom);
   void brushRadiusChanged(double radius);
   void toolChanged(bd::ui::MaskCanvas::Tool tool);
@@ -139,19 +108,17 @@ class MaskCanvas : public QWidget {
   void focusOutEvent(QFocusEvent* event) override;
 
  private:
-  void updateImageRect(const QRect& imageRect);
+  void onDocumentReplaced();
+  void onImageChanged();
+  void onShownCandidateChanged();
+  void onPreviewChanged(const QRect& imageRect);
+  CanvasTool* toolFor(Tool tool) const;
   QRectF imageTargetRect() const;
   QRect cursorRect(QPointF widgetPoint) const;
-  QRect lassoWidgetRect() const;
-  void pushMaskSnapshot(const QString& text, const QImage& before, const QImage& after);
 
-  QImage m_image;    // document base image
-  QImage m_mask;     // Grayscale8, image size
-  QImage m_display;  // candidate shown instead of m_image, or preview patch over it
-  QPoint m_displayAt;
-  ImagePyramid* m_basePyramid;
-  ImagePyramid* m_displayPyramid;
-  QPointer<QUndoStack> m_undoStack;
+  Document* m_document;
+  ImagePyramid* m_basePyramid;     // render cache of the document's image
+  ImagePyramid* m_displayPyramid;  // of the shown candidate or the preview patch
 
   // View state.
   double m_zoom = 1.0;
@@ -165,22 +132,15 @@ class MaskCanvas : public QWidget {
   QColor m_overlayColor = QColor(255, 40, 90);
   bool m_maskVisible = true;
   bool m_compare = false;
+  std::unique_ptr<BrushTool> m_brushTool;
+  std::unique_ptr<RectangleTool> m_rectangleTool;
+  std::unique_ptr<LassoTool> m_lassoTool;
+  CanvasTool* m_dragTool = nullptr;  // the tool a button press started, until release
 
   // Interaction.
   bool m_spaceHeld = false;
   bool m_panning = false;
   QPointF m_panLast;
-  bool m_stroking = false;
-  int m_strokeSerial = 0;
-  bool m_strokeErase = false;
-  QImage m_strokeStart;
-  QPointF m_strokeLast;  // image space
-  bool m_rubberBand = false;
-  bool m_rubberErase = false;
-  QPointF m_rubberStart, m_rubberEnd;  // image space
-  bool m_lassoing = false;
-  bool m_lassoErase = false;
-  QPolygonF m_lasso;         // image space, closed on release
   QPointF m_cursor{-1, -1};  // widget space; negative: outside
 };
 

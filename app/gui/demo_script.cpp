@@ -13,6 +13,7 @@
 
 #include "bd/paths.h"
 #include "candidate_gallery.h"
+#include "document.h"
 #include "edit_controller.h"
 #include "main_window.h"
 #include "mask_canvas.h"
@@ -101,12 +102,13 @@ void DemoScript::openScene() {
 
 void DemoScript::paintMask() {
   bd::ui::MaskCanvas* canvas = m_window->canvas();
-  const QSize s = canvas->image().size();
+  bd::ui::Document* document = m_window->document();
+  const QSize s = document->size();
   // Paint a disc as a spiral drag: over the sample's own mask when it has one (then
   // the painted mask replaces it), else around the middle of the lower half.
   QPointF centre(s.width() * 0.44, s.height() * 0.69);
   double r = std::min(s.width(), s.height()) * 0.17;
-  const QImage sampleMask = canvas->mask();
+  const QImage sampleMask = document->mask();
   QRect box;
   for (int y = 0; y < sampleMask.height(); ++y)
     for (int x = 0; x < sampleMask.width(); ++x)
@@ -114,7 +116,7 @@ void DemoScript::paintMask() {
   if (!box.isEmpty()) {
     centre = QRectF(box).center();
     r = 0.5 * std::hypot(box.width(), box.height()) * 1.05;
-    canvas->clearMask();
+    document->clearMask();
   }
   canvas->setBrushRadius(r * 0.35);
   QVector<QPointF> points;
@@ -145,7 +147,7 @@ void DemoScript::generate() {
   params.timestep_respacing = "50";
   params.skip_timesteps = 12;
   m_window->paramsPanel()->setParams(params);
-  m_window->canvas()->saveMask(QDir(m_outDir).filePath(QStringLiteral("mask.png")));
+  m_window->document()->saveMask(QDir(m_outDir).filePath(QStringLiteral("mask.png")));
   if (!m_prompt.isEmpty() || m_window->promptPanel()->prompt().isEmpty())
     m_window->promptPanel()->setPrompt(m_prompt.isEmpty() ? QStringLiteral("a red ball")
                                                           : m_prompt);

@@ -6,20 +6,32 @@
 
 #include "bd/error.h"
 #include "bd/image.h"
-#include "candidate_model.h"
+#include "document.h"
 #include "edit_worker.h"
 #include "image_convert.h"
-#include "mask_canvas.h"
 #include "mask_ops.h"
 
 namespace bd::gui {
 
-EditController::EditController(bd::ui::MaskCanvas* canvas, bd::ui::CandidateModel* candidates,
-                               QObject* parent, const QString& device, int threads)
-    : QObject(parent),
-      m_canvas(canvas),
-      m_candidates(candidates),
-      m_worker(new EditWorker(device, threads)) {
+namespace {
+
+// What a job asked for, for the document's history (the candidates' own text adds
+// their seed and score).
+QString jobParametersText(const bd::EditParams& p) {
+  return QStringLiteral("Steps: %1, Skip steps: %2, Sampler: %3, Seed: %4, Candidates: %5 x %6")
+      .arg(QString::fromStdString(p.timestep_respacing))
+      .arg(p.skip_timesteps)
+      .arg(p.ddim ? QStringLiteral("DDIM") : QStringLiteral("DDPM"))
+      .arg(p.seed)
+      .arg(p.batch_size)
+      .arg(p.iterations);
+}
+
+}  // namespace
+
+EditController::EditController(bd::ui::Document* document, QObject* parent, const QString& device,
+                               int threads)
+    : QObject(parent), m_document(document), m_worker(new EditWorker(device, threads)) {
   qRegisterMetaType<bd::ui::StepProgress>();
   qRegisterMetaType<bd::ui::PreviewFrame>();
   qRegisterMetaType<bd::ui::CandidateEntry>();
@@ -49,34 +61,36 @@ EditController::EditController(bd::ui::MaskCanvas* canvas, bd::ui::CandidateMode
     emit progress(p);
   });
   connect(m_worker, &EditWorker::previewReady, this, &EditController::onPreview);
+  // A new document has no place for the running job's results: they are dropped as
+  // they come, until that job ends.
+  connect(document, &bd::ui::Document::documentReplaced, this, [this] { m_documentJob = -1; });
   connect(m_worker, &EditWorker::candidateReady, this,
           [this](quint64 jobId, const bd::ui::CandidateEntry& c) {
-            if (jobId != m_jobId) return;
-            const int row = m_candidates->addCandidate(c);
-            if (m_shownRow >= row) ++m_shownRow;
-            emit candidateAdded(row);
+            if (jobId != m_jobId || !m_document) return;
+            const int row = m_document->addCandidate(m_documentJob, c);
+            if (row >= 0) emit candidateAdded(row);
           });
   connect(m_worker, &EditWorker::editFinished, this,
           [this](quint64 jobId, const QStringList& warnings) {
             if (jobId != m_jobId) return;
-            setBusy(false);
-            if (m_pack.device == QLatin1String("cpu") && m_lastProgress.jobId == jobId && m_lastProgress.step > 0)
-              m_measuredCandidateStepS =
-                  m_lastProgress.elapsedS / m_lastProgress.step / std::max(1, m_lastParams.batch_size);
-            if (m_shownRow < 0 && m_canvas) m_canvas->clearDisplayImage();
-            emit editFinished(m_candidates->count(), warnings);
+            if (m_pack.device == QLatin1String("cpu") && m_lastProgress.jobId == jobId &&
+                m_lastProgress.step > 0)
+              m_measuredCandidateStepS = m_lastProgress.elapsedS / m_lastProgress.step /
+                                         std::max(1, m_lastParams.batch_size);
+            endJob(jobId, bd::ui::JobRecord::State::Done);
+            const bool inHistory = m_document && m_documentJob >= 0;
+            emit editFinished(inHistory ? m_document->jobs()[m_documentJob].candidates.size() : 0,
+                              warnings);
           });
   connect(m_worker, &EditWorker::editCancelled, this, [this](quint64 jobId) {
     if (jobId != m_jobId) return;
-    setBusy(false);
-    if (m_shownRow < 0 && m_canvas) m_canvas->clearDisplayImage();
+    endJob(jobId, bd::ui::JobRecord::State::Cancelled);
     emit editCancelled();
   });
   connect(m_worker, &EditWorker::editFailed, this,
           [this](quint64 jobId, const QString& kind, const QString& msg) {
             if (jobId != m_jobId) return;
-            setBusy(false);
-            if (m_shownRow < 0 && m_canvas) m_canvas->clearDisplayImage();
+            endJob(jobId, bd::ui::JobRecord::State::Failed);
             emit errorOccurred(tr("The edit failed"), kind, msg);
           });
   m_thread.start();
@@ -91,7 +105,8 @@ EditController::~EditController() {
 
 void EditController::setCompute(const QString& device, const QString& precision) {
   QMetaObject::invokeMethod(
-      m_worker, [w = m_worker, device, precision] { w->setCompute(device, precision); }, Qt::QueuedConnection);
+      m_worker, [w = m_worker, device, precision] { w->setCompute(device, precision); },
+      Qt::QueuedConnection);
   if (!m_packDir.isEmpty()) loadPack(m_packDir);
 }
 
@@ -124,15 +139,13 @@ bool EditController::openImage(const QString& path) {
 
 void EditController::setImage(const QImage& image, const QString& sourcePath) {
   cancel();
-  m_candidates->clear();
-  m_shownRow = -1;
-  m_sourcePath = sourcePath;
-  m_canvas->setImage(image);
-  m_savedImageKey = m_canvas->image().cacheKey();
+  m_document->setImage(image, sourcePath);
 }
 
-bool EditController::hasUnsavedChanges() const {
-  return m_canvas && m_canvas->hasImage() && m_canvas->image().cacheKey() != m_savedImageKey;
+void EditController::endJob(quint64 jobId, bd::ui::JobRecord::State state) {
+  if (jobId != m_jobId) return;
+  setBusy(false);
+  if (m_document) m_document->finishJob(m_documentJob, state);
 }
 
 bool EditController::generate(const QString& prompt, const bd::EditParams& params) {
@@ -144,11 +157,11 @@ bool EditController::generate(const QString& prompt, const bd::EditParams& param
                            : tr("Choose a model pack folder (File › Model pack…) first."));
     return false;
   }
-  if (!m_canvas->hasImage()) {
+  if (!m_document->hasImage()) {
     emit errorOccurred(tr("No image"), QStringLiteral("InvalidInput"), tr("Open an image first."));
     return false;
   }
-  if (bd::ui::maskIsEmpty(m_canvas->mask())) {
+  if (bd::ui::maskIsEmpty(m_document->mask())) {
     emit errorOccurred(
         tr("Empty mask"), QStringLiteral("InvalidInput"),
         tr("Paint the region to change first (brush: left button; eraser: right button)."));
@@ -156,17 +169,17 @@ bool EditController::generate(const QString& prompt, const bd::EditParams& param
   }
   EditJob job;
   job.id = ++m_jobId;
-  job.image = m_canvas->image();
-  job.mask = m_canvas->mask();
+  job.image = m_document->image();
+  job.mask = m_document->mask();
   job.prompt = prompt;
   job.params = params;
   job.cancel = m_cancel = std::make_shared<std::atomic<bool>>(false);
   m_lastPrompt = prompt;
   m_lastParams = params;
   m_previewStep = -1;
-  m_candidates->clear();
-  m_shownRow = -1;
-  m_canvas->clearDisplayImage();
+  // Earlier jobs stay in the document's history; the gallery follows the new one.
+  m_documentJob = m_document->beginJob(prompt, jobParametersText(params),
+                                       m_pack.title.isEmpty() ? m_pack.name : m_pack.title);
   setBusy(true);
   QMetaObject::invokeMethod(
       m_worker, [w = m_worker, job] { w->runEdit(job); }, Qt::QueuedConnection);
@@ -188,65 +201,46 @@ void EditController::onPreview(const bd::ui::PreviewFrame& frame) {
   // Only the newest preview of the running job matters; older ones are dropped.
   if (frame.jobId != m_jobId || !m_busy || frame.step <= m_previewStep) return;
   m_previewStep = frame.step;
-  if (m_shownRow < 0) m_canvas->setDisplayPatch(frame.image, frame.at);
+  if (m_document && m_documentJob >= 0) m_document->setPreview(frame.image, frame.at);
   emit previewShown(frame.step, frame.engineNs);
 }
 
-void EditController::showCandidate(int row) {
-  if (row < 0 || row >= m_candidates->count()) {
-    m_shownRow = -1;
-    m_canvas->clearDisplayImage();
-    return;
-  }
-  m_shownRow = row;
-  m_canvas->setDisplayImage(m_candidates->candidate(row).image);
-}
+void EditController::showCandidate(int row) { m_document->setShownCandidate(row); }
 
 void EditController::applyCandidate(int row) {
-  if (row < 0 || row >= m_candidates->count() || m_busy) return;
-  const bd::ui::CandidateEntry c = m_candidates->candidate(row);
-  m_canvas->replaceImage(c.image, tr("Apply candidate (seed %1)").arg(c.seed));
-  m_shownRow = -1;
-  m_canvas->clearDisplayImage();
+  if (row < 0 || row >= m_document->candidates().size() || m_busy) return;
+  const bd::ui::CandidateEntry c = m_document->candidates()[row];
+  m_document->replaceImage(c.image, tr("Apply candidate (seed %1)").arg(c.seed));
+  m_document->setShownCandidate(-1);
 }
 
 bool EditController::rerunWithSeed(int row) {
-  if (row < 0 || row >= m_candidates->count()) return false;
+  if (row < 0 || row >= m_document->candidates().size()) return false;
   bd::EditParams p = m_lastParams;
-  p.seed = m_candidates->candidate(row).seed;
+  p.seed = m_document->candidates()[row].seed;
   p.batch_size = 1;
   p.iterations = 1;
   return generate(m_lastPrompt, p);
 }
 
 void EditController::discardCandidate(int row) {
-  if (row < 0 || row >= m_candidates->count()) return;
-  if (row == m_shownRow)
-    showCandidate(-1);
-  else if (row < m_shownRow)
-    --m_shownRow;
-  m_candidates->removeCandidate(row);
-}
-
-bool EditController::isSourcePath(const QString& path) const {
-  return !m_sourcePath.isEmpty() &&
-         QFileInfo(path).absoluteFilePath() == QFileInfo(m_sourcePath).absoluteFilePath();
+  m_document->removeCandidate(m_document->currentJob(), row);
 }
 
 bool EditController::exportShown(const QString& path, bool overwriteSource) {
-  if (!m_canvas->hasImage()) return false;
-  if (isSourcePath(path) && !overwriteSource) {
+  if (!m_document->hasImage()) return false;
+  if (m_document->isSourcePath(path) && !overwriteSource) {
     emit errorOccurred(tr("Export refused"), QStringLiteral("InvalidInput"),
                        tr("%1 is the image this document was opened from.").arg(path));
     return false;
   }
-  const bool candidateShown = m_shownRow >= 0 && m_shownRow < m_candidates->count();
-  const QImage image =
-      candidateShown ? m_candidates->candidate(m_shownRow).image : m_canvas->image();
+  const int shown = m_document->shownCandidate();
+  const bool candidateShown = shown >= 0;
+  const QImage image = candidateShown ? m_document->candidates()[shown].image : m_document->image();
   std::map<std::string, std::string> text;
   if (candidateShown)
-    text["parameters"] = m_candidates->candidate(m_shownRow).parameters.toStdString();
-  else if (!m_lastPrompt.isEmpty() && hasUnsavedChanges())
+    text["parameters"] = m_document->candidates()[shown].parameters.toStdString();
+  else if (!m_lastPrompt.isEmpty() && m_document->isModified())
     text["parameters"] =
         m_lastPrompt.toStdString() + "\n(applied edit; see the candidate's export for all values)";
   try {
@@ -256,7 +250,7 @@ bool EditController::exportShown(const QString& path, bool overwriteSource) {
                        QString::fromStdString(e.what()));
     return false;
   }
-  if (!candidateShown) m_savedImageKey = m_canvas->image().cacheKey();
+  if (!candidateShown) m_document->markSaved();
   return true;
 }
 
@@ -266,11 +260,13 @@ int EditController::exportAllCandidates(const QString& dir) {
                        tr("Cannot create %1").arg(dir));
     return -1;
   }
+  const QString source = m_document->sourcePath();
   const QString stem =
-      m_sourcePath.isEmpty() ? QStringLiteral("edit") : QFileInfo(m_sourcePath).completeBaseName();
+      source.isEmpty() ? QStringLiteral("edit") : QFileInfo(source).completeBaseName();
   int written = 0;
-  for (int row = 0; row < m_candidates->count(); ++row) {
-    const bd::ui::CandidateEntry& c = m_candidates->candidate(row);
+  const QVector<bd::ui::CandidateEntry> candidates = m_document->candidates();
+  for (int row = 0; row < candidates.size(); ++row) {
+    const bd::ui::CandidateEntry& c = candidates[row];
     const QString path = QDir(dir).filePath(QStringLiteral("%1_rank%2_seed%3.png")
                                                 .arg(stem)
                                                 .arg(row + 1, 2, 10, QLatin1Char('0'))

@@ -1,9 +1,11 @@
 #pragma once
-// The GUI-thread side of editing: owns the worker thread, turns the canvas (image +
-// mask) and the panels' values into requests, feeds results into the candidate model
-// and the canvas, and keeps the document rules: a preview or a candidate is only shown
-// until "Apply" makes it the base image (one undo step); cancel leaves the document as
-// it was; export never overwrites the source silently.
+// The GUI-thread side of editing: owns the worker thread, turns the Document (image +
+// mask) and the panels' values into requests, and feeds what comes back into the
+// document: each Generate appends a job to its history (earlier ones stay), candidates
+// and the live preview go to that job. It keeps the editing rules: a preview or a
+// candidate is only shown until "Apply" makes it the base image (one undo step);
+// cancel leaves the image and mask as they were; export never overwrites the source
+// silently. The gallery and the canvas observe the document, never the controller.
 #include <QImage>
 #include <QObject>
 #include <QPointer>
@@ -12,12 +14,8 @@
 #include <memory>
 
 #include "bd/edit_params.h"
+#include "document.h"
 #include "edit_types.h"
-
-namespace bd::ui {
-class CandidateModel;
-class MaskCanvas;
-}  // namespace bd::ui
 
 namespace bd::gui {
 
@@ -27,9 +25,8 @@ class EditController : public QObject {
   Q_OBJECT
 
  public:
-  EditController(bd::ui::MaskCanvas* canvas, bd::ui::CandidateModel* candidates,
-                 QObject* parent = nullptr, const QString& device = QStringLiteral("auto"),
-                 int threads = 0);
+  EditController(bd::ui::Document* document, QObject* parent = nullptr,
+                 const QString& device = QStringLiteral("auto"), int threads = 0);
   ~EditController() override;
 
   // Model pack (loads on the worker; packReady or packFailed follow).
@@ -44,11 +41,10 @@ class EditController : public QObject {
   bool isPackLoading() const { return m_packLoading; }
   bd::ui::PackInfo pack() const { return m_pack; }
 
-  // Document.
+  // Document. A new image cancels a running edit and starts a new document.
+  bd::ui::Document* document() const { return m_document; }
   bool openImage(const QString& path);  // errorOccurred on failure
   void setImage(const QImage& image, const QString& sourcePath = {});
-  QString sourcePath() const { return m_sourcePath; }
-  bool hasUnsavedChanges() const;
 
   // Edits.
   bool generate(const QString& prompt, const bd::EditParams& params);
@@ -58,9 +54,8 @@ class EditController : public QObject {
   bd::EditParams lastParams() const { return m_lastParams; }
   int latestPreviewStep() const { return m_previewStep; }
 
-  // Candidates (rows of the model).
+  // Candidates: rows of the document's current job.
   void showCandidate(int row);  // -1: the base image
-  int shownCandidate() const { return m_shownRow; }
   void applyCandidate(int row);
   bool rerunWithSeed(int row);
   void discardCandidate(int row);
@@ -69,7 +64,6 @@ class EditController : public QObject {
   // "parameters" text chunk. Refuses the source file unless overwriteSource.
   bool exportShown(const QString& path, bool overwriteSource = false);
   int exportAllCandidates(const QString& dir);  // files written, -1 on error
-  bool isSourcePath(const QString& path) const;
 
  signals:
   void packLoading(const QString& dir);
@@ -88,9 +82,9 @@ class EditController : public QObject {
  private:
   void setBusy(bool busy);
   void onPreview(const bd::ui::PreviewFrame& frame);
+  void endJob(quint64 jobId, bd::ui::JobRecord::State state);
 
-  QPointer<bd::ui::MaskCanvas> m_canvas;
-  bd::ui::CandidateModel* m_candidates;
+  QPointer<bd::ui::Document> m_document;
   QThread m_thread;
   EditWorker* m_worker;  // lives on m_thread, deleted when it finishes
 
@@ -101,14 +95,11 @@ class EditController : public QObject {
   bd::ui::StepProgress m_lastProgress;
   double m_measuredCandidateStepS = 0.0;
 
-  QString m_sourcePath;
-  qint64 m_savedImageKey = 0;
-
   bool m_busy = false;
   quint64 m_jobId = 0;
   std::shared_ptr<std::atomic<bool>> m_cancel;
   int m_previewStep = -1;
-  int m_shownRow = -1;
+  int m_documentJob = -1;  // the running (or last) job's index in the document's history
   QString m_lastPrompt;
   bd::EditParams m_lastParams;
 };

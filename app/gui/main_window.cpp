@@ -21,6 +21,7 @@
 #include "bd/paths.h"
 #include "candidate_gallery.h"
 #include "candidate_model.h"
+#include "document.h"
 #include "edit_controller.h"
 #include "edit_progress_bar.h"
 #include "mask_canvas.h"
@@ -32,14 +33,15 @@ namespace bd::gui {
 MainWindow::MainWindow(const QString& device, int threads, QWidget* parent) : QMainWindow(parent) {
   setObjectName("MainWindow");
   setAcceptDrops(true);
-  m_canvas = new bd::ui::MaskCanvas(this);
+  m_document = new bd::ui::Document(this);
+  m_canvas = new bd::ui::MaskCanvas(m_document, this);
   m_canvas->setObjectName("maskCanvas");
-  m_model = new bd::ui::CandidateModel(this);
+  m_model = new bd::ui::CandidateModel(m_document, this);
   m_gallery = new bd::ui::CandidateGallery(m_model, this);
   m_prompt = new bd::ui::PromptPanel(this);
   m_params = new bd::ui::ParamsPanel(this);
   m_progress = new bd::ui::EditProgressBar(this);
-  m_controller = new EditController(m_canvas, m_model, this, device, threads);
+  m_controller = new EditController(m_document, this, device, threads);
   buildLayout();
   buildActions();
   buildComputeMenu(device);
@@ -124,7 +126,11 @@ void MainWindow::connectController() {
           [this](int count, const QStringList& warnings) {
             m_progress->reset();
             m_progress->setMessage(tr("%n candidate(s), best first", nullptr, count));
-            if (count > 0) m_gallery->setCurrentRow(0);
+            if (count > 0) {
+              // The finished job's best result, even if an earlier job was picked meanwhile.
+              m_document->setCurrentJob(m_document->jobs().size() - 1);
+              m_document->setShownCandidate(0);
+            }
             for (const QString& w : warnings) statusBar()->showMessage(w, 10000);
           });
   connect(m_controller, &EditController::editCancelled, this, [this] {
@@ -160,18 +166,16 @@ void MainWindow::connectController() {
                                     msg.toHtmlEscaped().replace('\n', "<br>")));
             updateGenerateEnabled();
           });
-  connect(m_canvas, &bd::ui::MaskCanvas::imageChanged, this, [this] {
+  connect(m_document, &bd::ui::Document::imageChanged, this, [this] {
     updateTitle();
     updateGenerateEnabled();
   });
-  connect(m_canvas, &bd::ui::MaskCanvas::maskChanged, this, &MainWindow::updateGenerateEnabled);
+  connect(m_document, &bd::ui::Document::sourcePathChanged, this, &MainWindow::updateTitle);
+  connect(m_document, &bd::ui::Document::modifiedChanged, this, &MainWindow::updateTitle);
   connect(m_canvas, &bd::ui::MaskCanvas::zoomChanged, this,
           [this](double z) { m_zoomLabel->setText(tr("%1 %").arg(qRound(z * 100))); });
-  connect(m_gallery, &bd::ui::CandidateGallery::candidateSelected, m_controller,
-          &EditController::showCandidate);
   connect(m_gallery, &bd::ui::CandidateGallery::applyRequested, this, [this](int row) {
     m_controller->applyCandidate(row);
-    m_gallery->setCurrentRow(-1);
     statusBar()->showMessage(tr("Applied; Ctrl+Z undoes it"), 5000);
   });
   connect(m_gallery, &bd::ui::CandidateGallery::rerunRequested, m_controller,
@@ -187,7 +191,7 @@ void MainWindow::updateGenerateEnabled() {
   if (!m_controller->isPackReady())
     why = m_controller->isPackLoading() ? tr("The model pack is loading…")
                                         : tr("Choose a model pack first");
-  else if (!m_canvas->hasImage())
+  else if (!m_document->hasImage())
     why = tr("Open an image first");
   m_prompt->setGenerateEnabled(why.isEmpty(), why);
   if (m_controller->isBusy()) return;
@@ -254,14 +258,12 @@ void MainWindow::showError(const QString& title, const QString& kind, const QStr
 }
 
 void MainWindow::updateTitle() {
-  QString name = m_controller->sourcePath().isEmpty()
-                     ? tr("Untitled")
-                     : QFileInfo(m_controller->sourcePath()).fileName();
-  if (!m_canvas->hasImage()) name.clear();
-  setWindowTitle(
-      name.isEmpty()
-          ? tr("Blendiff")
-          : tr("%1%2 — Blendiff").arg(name, m_controller->hasUnsavedChanges() ? "*" : ""));
+  const QString source = m_document->sourcePath();
+  QString name = source.isEmpty() ? tr("Untitled") : QFileInfo(source).fileName();
+  if (!m_document->hasImage()) name.clear();
+  setWindowTitle(name.isEmpty()
+                     ? tr("Blendiff")
+                     : tr("%1%2 — Blendiff").arg(name, m_document->isModified() ? "*" : ""));
 }
 
 }  // namespace bd::gui

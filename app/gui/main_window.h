@@ -1,7 +1,8 @@
 #pragma once
-// The editor window: canvas in the middle, prompt and progress above it, the parameters
-// and the ranked gallery in docks, mask tools in a tool bar. It wires the widgets to
-// the EditController and keeps settings (layout, last pack, brush, parameters, prompt
+// The editor window: one Document, shown by the canvas in the middle and by the ranked
+// gallery in a dock; prompt and progress above the canvas, the parameters in a dock,
+// mask tools in a tool bar. It wires the widgets to the document and the EditController
+// and keeps settings (layout, last pack, brush, parameters, prompt
 // history, recent files) in QSettings.
 #include <QMainWindow>
 #include <QStringList>
@@ -19,6 +20,7 @@ class QFrame;
 namespace bd::ui {
 class CandidateGallery;
 class CandidateModel;
+class Document;
 class EditProgressBar;
 class MaskCanvas;
 class ParamsPanel;
@@ -37,6 +39,7 @@ class MainWindow : public QMainWindow {
                       QWidget* parent = nullptr);
   ~MainWindow() override;
 
+  bd::ui::Document* document() const { return m_document; }
   EditController* controller() const { return m_controller; }
   bd::ui::MaskCanvas* canvas() const { return m_canvas; }
   bd::ui::PromptPanel* promptPanel() const { return m_prompt; }
@@ -84,6 +87,7 @@ class MainWindow : public QMainWindow {
   void updateGpuMemory();
   bool confirmLongCpuEdit(const bd::EditParams& params);  // false: the user cancelled
 
+  bd::ui::Document* m_document;
   bd::ui::MaskCanvas* m_canvas;
   bd::ui::CandidateModel* m_model;
   bd::ui::CandidateGallery* m_gallery;

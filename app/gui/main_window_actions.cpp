@@ -11,6 +11,7 @@
 #include <QUndoStack>
 
 #include "bd/paths.h"
+#include "document.h"
 #include "main_window.h"
 #include "mask_canvas.h"
 
@@ -29,7 +30,7 @@ QSlider* slider(int lo, int hi, const QString& tip) {
 }  // namespace
 
 void MainWindow::buildActions() {
-  QUndoStack* undo = m_canvas->undoStack();
+  QUndoStack* undo = m_document->undoStack();
 
   QMenu* file = menuBar()->addMenu(tr("&File"));
   file->addAction(tr("&Open…"), QKeySequence::Open, this, &MainWindow::openImageDialog);
@@ -45,14 +46,14 @@ void MainWindow::buildActions() {
   file->addAction(tr("&Load Mask…"), this, [this] {
     const QString path = QFileDialog::getOpenFileName(this, tr("Load mask"), {}, imageFileFilter());
     QString error;
-    if (!path.isEmpty() && !m_canvas->loadMask(path, &error))
+    if (!path.isEmpty() && !m_document->loadMask(path, &error))
       showError(tr("Cannot load the mask"), "InvalidInput", error);
   });
   file->addAction(tr("Sa&ve Mask…"), this, [this] {
     const QString path = QFileDialog::getSaveFileName(
         this, tr("Save mask"), QStringLiteral("mask.png"), tr("PNG (*.png)"));
     QString error;
-    if (!path.isEmpty() && !m_canvas->saveMask(path, &error))
+    if (!path.isEmpty() && !m_document->saveMask(path, &error))
       showError(tr("Cannot save the mask"), "InvalidInput", error);
   });
   file->addSeparator();
@@ -119,20 +120,20 @@ void MainWindow::buildActions() {
   show->setShortcut(QKeySequence(Qt::Key_H));
   connect(show, &QAction::toggled, m_canvas, &bd::ui::MaskCanvas::setMaskVisible);
   tools->addAction(show);
-  QAction* invert = mask->addAction(tr("&Invert"), QKeySequence(Qt::CTRL | Qt::Key_I), m_canvas,
-                                    &bd::ui::MaskCanvas::invertMask);
+  QAction* invert = mask->addAction(tr("&Invert"), QKeySequence(Qt::CTRL | Qt::Key_I), m_document,
+                                    &bd::ui::Document::invertMask);
   QAction* clear =
-      mask->addAction(tr("&Clear"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_Delete), m_canvas,
-                      &bd::ui::MaskCanvas::clearMask);
+      mask->addAction(tr("&Clear"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_Delete), m_document,
+                      &bd::ui::Document::clearMask);
   QAction* grow = mask->addAction(tr("&Grow…"), this, [this] {
     bool ok = false;
     const int px = QInputDialog::getInt(this, tr("Grow mask"), tr("Pixels:"), 8, 1, 500, 1, &ok);
-    if (ok) m_canvas->growMask(px);
+    if (ok) m_document->growMask(px);
   });
   QAction* shrink = mask->addAction(tr("S&hrink…"), this, [this] {
     bool ok = false;
     const int px = QInputDialog::getInt(this, tr("Shrink mask"), tr("Pixels:"), 8, 1, 500, 1, &ok);
-    if (ok) m_canvas->growMask(-px);
+    if (ok) m_document->growMask(-px);
   });
   for (QAction* a : {invert, clear, grow, shrink}) tools->addAction(a);
   mask->addAction(tr("Overlay &Colour…"), this, [this] {

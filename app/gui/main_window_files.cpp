@@ -17,7 +17,7 @@
 #include <QStatusBar>
 
 #include "bd/paths.h"
-#include "candidate_model.h"
+#include "document.h"
 #include "edit_controller.h"
 #include "main_window.h"
 #include "mask_canvas.h"
@@ -54,7 +54,7 @@ bool MainWindow::openSample() {
     const QString image = demo.value("image").toString();
     if (!image.isEmpty() && openImage(dir.filePath(image))) {
       if (const QString mask = demo.value("mask").toString(); !mask.isEmpty())
-        m_canvas->loadMask(dir.filePath(mask));
+        m_document->loadMask(dir.filePath(mask));
       if (const QString prompt = demo.value("prompt").toString(); !prompt.isEmpty())
         m_prompt->setPrompt(prompt);
       return true;
@@ -87,10 +87,10 @@ void MainWindow::pasteImage() {
 }
 
 void MainWindow::exportDialog() {
-  if (!m_canvas->hasImage()) return;
-  const QString base = m_controller->sourcePath().isEmpty()
-                           ? QStringLiteral("edit")
-                           : QFileInfo(m_controller->sourcePath()).completeBaseName() + "_edit";
+  if (!m_document->hasImage()) return;
+  const QString source = m_document->sourcePath();
+  const QString base =
+      source.isEmpty() ? QStringLiteral("edit") : QFileInfo(source).completeBaseName() + "_edit";
   QString path = QFileDialog::getSaveFileName(
       this, tr("Export shown image"),
       QDir(QSettings().value("lastExportDir").toString()).filePath(base + ".png"),
@@ -99,7 +99,7 @@ void MainWindow::exportDialog() {
   if (QFileInfo(path).suffix().isEmpty()) path += QStringLiteral(".png");
   QSettings().setValue("lastExportDir", QFileInfo(path).absolutePath());
   bool overwriteSource = false;
-  if (m_controller->isSourcePath(path)) {
+  if (m_document->isSourcePath(path)) {
     overwriteSource =
         QMessageBox::warning(this, tr("Overwrite the original?"),
                              tr("%1 is the image you opened. Replace it with the edit?").arg(path),
@@ -112,7 +112,7 @@ void MainWindow::exportDialog() {
 }
 
 void MainWindow::exportAllDialog() {
-  if (m_model->count() == 0) return;
+  if (m_document->candidates().isEmpty()) return;
   const QString dir = QFileDialog::getExistingDirectory(
       this, tr("Export all candidates to"), QSettings().value("lastExportDir").toString());
   if (dir.isEmpty()) return;
@@ -137,7 +137,7 @@ void MainWindow::rebuildRecentMenu() {
 }
 
 void MainWindow::closeEvent(QCloseEvent* event) {
-  if (m_askBeforeQuit && m_controller->hasUnsavedChanges()) {
+  if (m_askBeforeQuit && m_document->isModified()) {
     const auto answer = QMessageBox::question(
         this, tr("Unsaved edit"),
         tr("The image has an applied edit that was not exported. Export it before quitting?"),
@@ -145,7 +145,7 @@ void MainWindow::closeEvent(QCloseEvent* event) {
     if (answer == QMessageBox::Cancel) return event->ignore();
     if (answer == QMessageBox::Save) {
       exportDialog();
-      if (m_controller->hasUnsavedChanges()) return event->ignore();
+      if (m_document->isModified()) return event->ignore();
     }
   }
   m_controller->cancel();

@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <vector>
 
+#include "document.h"
 #include "mask_canvas.h"
 
 namespace {
@@ -47,10 +48,11 @@ int main(int argc, char** argv) {
   QApplication app(argc, argv);
   QImage image(4096, 4096, QImage::Format_RGB888);
   image.fill(QColor(90, 120, 150));
-  bd::ui::MaskCanvas canvas;
+  bd::ui::Document document;
+  bd::ui::MaskCanvas canvas(&document);
   canvas.resize(1280, 800);
   canvas.show();
-  canvas.setImage(image);
+  document.setImage(image);
   canvas.setBrushRadius(60);
   canvas.setBrushHardness(0.7);
   QApplication::processEvents();
@@ -107,17 +109,18 @@ int main(int argc, char** argv) {
       report(names[fit][full], ms);
     }
   }
-  std::printf("undo steps: %d (one per stroke)\n", canvas.undoStack()->count());
+  std::printf("undo steps: %d (one per stroke)\n", document.undoStack()->count());
 
   QImage photo(4096, 4096, QImage::Format_RGB888);
   quint32 state = 1;
   for (int y = 0; y < photo.height(); ++y) {
     uchar* row = photo.scanLine(y);
-    for (int x = 0; x < 3 * photo.width(); ++x) row[x] = (state = state * 1664525u + 1013904223u) >> 24;
+    for (int x = 0; x < 3 * photo.width(); ++x)
+      row[x] = (state = state * 1664525u + 1013904223u) >> 24;
   }
   QElapsedTimer ready;
   ready.start();
-  canvas.setImage(photo);
+  document.setImage(photo);
   QApplication::processEvents();
   const double openMs = ready.nsecsElapsed() / 1e6;
   // The pyramid builds on a worker thread; give it time (the app stays usable meanwhile).

@@ -22,6 +22,7 @@
 #include "bd/image.h"
 #include "bd/paths.h"
 #include "bd/runtime.h"
+#include "document.h"
 #include "edit_controller.h"
 #include "image_convert.h"
 #include "main_window.h"
@@ -105,7 +106,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "bench_edit_latency: no model pack or samples folder found\n");
     return 1;
   }
-  const QImage scene = bd::ui::toQImage(bd::load_image((samples + "/toyworld_1.png").toStdString()));
+  const QImage scene =
+      bd::ui::toQImage(bd::load_image((samples + "/toyworld_1.png").toStdString()));
   const QImage sceneMask =
       bd::ui::toQImage(bd::load_image((samples + "/toyworld_1_mask.png").toStdString()));
 
@@ -136,7 +138,7 @@ int main(int argc, char** argv) {
     const int size = sizeText.toInt();
     window.controller()->setImage(
         scene.scaled(size, size, Qt::IgnoreAspectRatio, Qt::SmoothTransformation));
-    window.canvas()->setMask(
+    window.document()->setMask(
         sceneMask.scaled(size, size, Qt::IgnoreAspectRatio, Qt::FastTransformation), "mask");
     probe.latenciesMs.clear();
     probe.paintMs.clear();

@@ -1,13 +1,17 @@
-// CandidateModel: candidates arrive one by one from the worker and are kept sorted by
-// score (lower CLIP distance first); equal scores keep their arrival order.
+// CandidateModel over a Document: candidates arrive one by one from the worker into the
+// document's current job, kept sorted by score (lower CLIP distance first; equal scores
+// keep their arrival order), and the model's rows follow; a new job shows its own rows
+// while the earlier job stays in the document.
 #include <QAbstractItemModelTester>
 #include <QSignalSpy>
 #include <QtTest/QtTest>
 
 #include "candidate_model.h"
+#include "document.h"
 
 using bd::ui::CandidateEntry;
 using bd::ui::CandidateModel;
+using bd::ui::Document;
 
 namespace {
 
@@ -47,11 +51,13 @@ class TestCandidateModel : public QObject {
     QFETCH(QList<double>, scores);
     QFETCH(QList<int>, insertRows);
     QFETCH(QList<quint64>, seedOrder);
-    CandidateModel model;
+    Document doc;
+    CandidateModel model(&doc);
     QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
     QSignalSpy inserted(&model, &QAbstractItemModel::rowsInserted);
+    const int job = doc.beginJob("prompt", {}, "pack");
     for (int i = 0; i < scores.size(); ++i) {
-      QCOMPARE(model.addCandidate(entry(scores[i], quint64(i))), insertRows[i]);
+      QCOMPARE(doc.addCandidate(job, entry(scores[i], quint64(i))), insertRows[i]);
       QCOMPARE(inserted.last().at(1).toInt(), insertRows[i]);
     }
     QCOMPARE(model.rowCount(), scores.size());
@@ -66,8 +72,9 @@ class TestCandidateModel : public QObject {
   }
 
   void showsThumbnailScoreAndSeed() {
-    CandidateModel model;
-    model.addCandidate(entry(0.12345, 404));
+    Document doc;
+    CandidateModel model(&doc);
+    doc.addCandidate(doc.beginJob("prompt", {}, "pack"), entry(0.12345, 404));
     const QModelIndex i = model.index(0);
     const QString text = model.data(i, Qt::DisplayRole).toString();
     QVERIFY2(text.contains("0.1235") && text.contains("404"), qPrintable(text));
@@ -79,26 +86,40 @@ class TestCandidateModel : public QObject {
   }
 
   void ranksUpdateWhenABetterOneArrives() {
-    CandidateModel model;
-    model.addCandidate(entry(0.5, 1));
+    Document doc;
+    CandidateModel model(&doc);
+    const int job = doc.beginJob("prompt", {}, "pack");
+    doc.addCandidate(job, entry(0.5, 1));
     QSignalSpy changed(&model, &QAbstractItemModel::dataChanged);
-    model.addCandidate(entry(0.1, 2));
+    doc.addCandidate(job, entry(0.1, 2));
     QCOMPARE(changed.count(), 1);
     QVERIFY(changed.first().at(2).value<QList<int>>().contains(CandidateModel::RankRole));
     QCOMPARE(model.data(model.index(1), CandidateModel::RankRole).toInt(), 2);
   }
 
-  void removeAndClear() {
-    CandidateModel model;
+  void removeAndNewJobs() {
+    Document doc;
+    CandidateModel model(&doc);
     QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
-    for (int i = 0; i < 4; ++i) model.addCandidate(entry(0.1 * i, quint64(i)));
-    model.removeCandidate(1);
-    QCOMPARE(model.count(), 3);
-    QCOMPARE(model.candidate(1).seed, quint64(2));
-    model.removeCandidate(7);  // out of range: ignored
-    QCOMPARE(model.count(), 3);
-    model.clear();
+    const int first = doc.beginJob("first", {}, "pack");
+    for (int i = 0; i < 4; ++i) doc.addCandidate(first, entry(0.1 * i, quint64(i)));
+    doc.removeCandidate(first, 1);
+    QCOMPARE(model.rowCount(), 3);
+    QCOMPARE(model.data(model.index(1), CandidateModel::SeedRole).value<quint64>(), quint64(2));
+    doc.removeCandidate(first, 7);  // out of range: ignored
+    QCOMPARE(model.rowCount(), 3);
+    // A new job: the model shows its (so far no) rows, the first job keeps its three.
+    QSignalSpy reset(&model, &QAbstractItemModel::modelReset);
+    const int second = doc.beginJob("second", {}, "pack");
+    QCOMPARE(reset.count(), 1);
     QCOMPARE(model.rowCount(), 0);
+    doc.addCandidate(second, entry(0.9, 9));
+    QCOMPARE(doc.addCandidate(first, entry(0.05, 8)), 1);  // a late arrival for the earlier job
+    QCOMPARE(model.rowCount(), 1);
+    QCOMPARE(doc.jobs()[first].candidates.size(), 4);
+    doc.setCurrentJob(first);
+    QCOMPARE(model.rowCount(), 4);
+    QCOMPARE(model.data(model.index(1), CandidateModel::SeedRole).value<quint64>(), quint64(8));
   }
 };
 

@@ -1,7 +1,8 @@
 // EditController against the real engine and a real model pack (ToyWorld when it is in
 // models/, else the reference test pack of small random networks): generate -> previews
 // -> candidates -> apply -> undo -> export, cancel mid-run, and bad inputs that must
-// come back as error signals.
+// come back as error signals. Everything lands in a Document; a canvas and a candidate
+// model observe it, as in the editor, and show what it holds.
 // First: it includes torch, whose headers break after Qt's `slots` macro is defined.
 #include "test_support.h"
 
@@ -14,6 +15,7 @@
 #include "bd/image.h"
 #include "bd/paths.h"
 #include "candidate_model.h"
+#include "document.h"
 #include "edit_controller.h"
 #include "mask_canvas.h"
 #include "mask_ops.h"
@@ -23,6 +25,8 @@
 using bd::gui::EditController;
 using bd::test::sceneImage;
 using bd::ui::CandidateModel;
+using bd::ui::Document;
+using bd::ui::JobRecord;
 using bd::ui::MaskCanvas;
 
 class TestController : public QObject {
@@ -30,6 +34,7 @@ class TestController : public QObject {
 
   QString m_packDir;
   QTemporaryDir m_tmp;
+  std::unique_ptr<Document> m_doc;
   std::unique_ptr<MaskCanvas> m_canvas;
   std::unique_ptr<CandidateModel> m_model;
   std::unique_ptr<EditController> m_controller;
@@ -47,11 +52,11 @@ class TestController : public QObject {
                              : QString::fromStdString(bd::test::make_reference_test_pack(
                                    bd::test::scratch_dir("controller_pack")));
     qInfo("model pack: %s", qPrintable(m_packDir));
-    m_canvas = std::make_unique<MaskCanvas>();
+    m_doc = std::make_unique<Document>();
+    m_canvas = std::make_unique<MaskCanvas>(m_doc.get());
     m_canvas->resize(320, 240);
-    m_model = std::make_unique<CandidateModel>();
-    m_controller =
-        std::make_unique<EditController>(m_canvas.get(), m_model.get(), nullptr, "cpu", 2);
+    m_model = std::make_unique<CandidateModel>(m_doc.get());
+    m_controller = std::make_unique<EditController>(m_doc.get(), nullptr, "cpu", 2);
     QSignalSpy ready(m_controller.get(), &EditController::packReady);
     QSignalSpy failed(m_controller.get(), &EditController::packFailed);
     m_controller->loadPack(m_packDir);
@@ -62,12 +67,12 @@ class TestController : public QObject {
 
   void init() {
     m_controller->setImage(sceneImage(60, 44), QString());
-    m_canvas->fillRect(QRect(20, 10, 14, 16));
+    m_doc->fillRect(QRect(20, 10, 14, 16));
   }
 
   void generateApplyUndoExport() {
-    const QImage original = m_canvas->image();
-    const QImage mask = m_canvas->mask();
+    const QImage original = m_doc->image();
+    const QImage mask = m_doc->mask();
     QSignalSpy previews(m_controller.get(), &EditController::previewShown);
     QSignalSpy candidates(m_controller.get(), &EditController::candidateAdded);
     QSignalSpy finished(m_controller.get(), &EditController::editFinished);
@@ -95,34 +100,43 @@ class TestController : public QObject {
     QVERIFY(previews.count() >= 1);
     const int expected = params.batch_size * params.iterations;
     QCOMPARE(candidates.count(), expected);
-    QCOMPARE(m_model->count(), expected);
-    for (int row = 1; row < m_model->count(); ++row)
-      QVERIFY(m_model->candidate(row - 1).score <= m_model->candidate(row).score);
+    QCOMPARE(m_doc->candidates().size(), expected);
+    QCOMPARE(m_model->rowCount(), expected);
+    for (int row = 1; row < m_doc->candidates().size(); ++row)
+      QVERIFY(m_doc->candidates()[row - 1].score <= m_doc->candidates()[row].score);
     // Generating never touches the document.
-    QCOMPARE(m_canvas->image(), original);
-    QCOMPARE(m_canvas->mask(), mask);
+    QCOMPARE(m_doc->image(), original);
+    QCOMPARE(m_doc->mask(), mask);
+    QVERIFY(m_doc->preview().isNull());
+    QCOMPARE(m_doc->shownCandidate(), -1);
     QVERIFY(m_canvas->displayImage().isNull());
-    QVERIFY(!m_controller->hasUnsavedChanges());
+    QVERIFY(!m_doc->isModified());
+    QCOMPARE(m_doc->jobs().size(), 1);
+    QVERIFY(m_doc->jobs()[0].state == JobRecord::State::Done);
+    QCOMPARE(m_doc->jobs()[0].prompt, QStringLiteral("red blue"));
+    QVERIFY(m_doc->jobs()[0].parameters.contains("Seed: "));
 
     // Show, apply (one undo step), undo, redo.
     m_controller->showCandidate(0);
-    const QImage best = m_model->candidate(0).image;
+    const QImage best = m_doc->candidates()[0].image;
     QCOMPARE(m_canvas->shownImage(), best);
     QVERIFY(best != original);
-    const int steps = m_canvas->undoStack()->count();
+    const int steps = m_doc->undoStack()->count();
     m_controller->applyCandidate(0);
-    QCOMPARE(m_canvas->image(), best);
-    QCOMPARE(m_canvas->mask(), mask);  // kept, so the next edit can chain
-    QCOMPARE(m_canvas->undoStack()->count(), steps + 1);
-    QVERIFY(m_controller->hasUnsavedChanges());
-    m_canvas->undoStack()->undo();
-    QCOMPARE(m_canvas->image(), original);
-    QVERIFY(!m_controller->hasUnsavedChanges());
-    m_canvas->undoStack()->redo();
-    QCOMPARE(m_canvas->image(), best);
+    QCOMPARE(m_doc->image(), best);
+    QCOMPARE(m_canvas->shownImage(), best);  // the canvas shows the new image by itself
+    QCOMPARE(m_doc->shownCandidate(), -1);
+    QCOMPARE(m_doc->mask(), mask);  // kept, so the next edit can chain
+    QCOMPARE(m_doc->undoStack()->count(), steps + 1);
+    QVERIFY(m_doc->isModified());
+    m_doc->undoStack()->undo();
+    QCOMPARE(m_doc->image(), original);
+    QVERIFY(!m_doc->isModified());
+    m_doc->undoStack()->redo();
+    QCOMPARE(m_doc->image(), best);
 
     // Export the shown candidate with its parameters; then the applied base image.
-    m_controller->showCandidate(1 % m_model->count());
+    m_controller->showCandidate(1 % m_doc->candidates().size());
     const QString out = m_tmp.filePath("candidate.png");
     QVERIFY(m_controller->exportShown(out));
     QVERIFY(QFileInfo::exists(out));
@@ -136,42 +150,54 @@ class TestController : public QObject {
     QCOMPARE(written.width, 60);
     m_controller->showCandidate(-1);
     QVERIFY(m_controller->exportShown(m_tmp.filePath("applied.jpg")));
-    QVERIFY(!m_controller->hasUnsavedChanges());
+    QVERIFY(!m_doc->isModified());
 
     // Export all: one PNG per candidate, ranked names.
     const QString all = m_tmp.filePath("all");
     QCOMPARE(m_controller->exportAllCandidates(all), expected);
     QCOMPARE(QDir(all).entryList({"*.png"}).size(), expected);
     QVERIFY(QFileInfo::exists(QDir(all).filePath(
-        QStringLiteral("edit_rank01_seed%1.png").arg(m_model->candidate(0).seed))));
+        QStringLiteral("edit_rank01_seed%1.png").arg(m_doc->candidates()[0].seed))));
   }
 
-  void rerunWithSeedReproducesTheCandidate() {
+  // Two Generates in a row: the second fills the gallery, the first keeps its candidates
+  // in the document's history.
+  void rerunKeepsTheFirstJobAndReproducesItsCandidate() {
     QSignalSpy finished(m_controller.get(), &EditController::editFinished);
     QVERIFY(m_controller->generate("blue", fastParams()));
     QTRY_VERIFY_WITH_TIMEOUT(finished.count() == 1, 300'000);
-    const int last = m_model->count() - 1;
-    const bd::ui::CandidateEntry target = m_model->candidate(last);
+    const QVector<bd::ui::CandidateEntry> firstJob = m_doc->candidates();
+    const int last = m_doc->candidates().size() - 1;
+    const bd::ui::CandidateEntry target = m_doc->candidates()[last];
     QVERIFY(m_controller->rerunWithSeed(last));
     QTRY_VERIFY_WITH_TIMEOUT(finished.count() == 2, 300'000);
-    QCOMPARE(m_model->count(), 1);
-    QCOMPARE(m_model->candidate(0).seed, target.seed);
+    QCOMPARE(m_doc->jobs().size(), 2);
+    QCOMPARE(m_doc->currentJob(), 1);
+    QCOMPARE(m_doc->jobs()[0].candidates.size(), firstJob.size());
+    for (int row = 0; row < firstJob.size(); ++row) {
+      QCOMPARE(m_doc->jobs()[0].candidates[row].seed, firstJob[row].seed);
+      QCOMPARE(m_doc->jobs()[0].candidates[row].image, firstJob[row].image);
+    }
+    QCOMPARE(m_model->rowCount(), 1);  // the gallery shows the newest job
+    QCOMPARE(m_doc->candidates().size(), 1);
+    QCOMPARE(m_doc->candidates()[0].seed, target.seed);
     // The same candidate up to rounding: alone it runs as a batch of one (CPU lanes give
     // ops of another batch size), so a channel may differ by one level.
-    const QImage again = m_model->candidate(0).image.convertToFormat(QImage::Format_RGB888);
+    const QImage again = m_doc->candidates()[0].image.convertToFormat(QImage::Format_RGB888);
     const QImage before = target.image.convertToFormat(QImage::Format_RGB888);
     QCOMPARE(again.size(), before.size());
     int maxDiff = 0;
     for (int y = 0; y < again.height(); ++y)
       for (int x = 0; x < 3 * again.width(); ++x)
-        maxDiff = std::max(maxDiff, std::abs(int(again.constScanLine(y)[x]) - int(before.constScanLine(y)[x])));
+        maxDiff = std::max(
+            maxDiff, std::abs(int(again.constScanLine(y)[x]) - int(before.constScanLine(y)[x])));
     QVERIFY2(maxDiff <= 1, qPrintable(QString("max difference %1").arg(maxDiff)));
   }
 
   void cancelMidRunLeavesTheDocument() {
-    const QImage original = m_canvas->image();
-    const QImage mask = m_canvas->mask();
-    const int undoSteps = m_canvas->undoStack()->count();
+    const QImage original = m_doc->image();
+    const QImage mask = m_doc->mask();
+    const int undoSteps = m_doc->undoStack()->count();
     bd::EditParams p = fastParams();
     p.timestep_respacing = "200";
     p.skip_timesteps = 0;
@@ -191,11 +217,13 @@ class TestController : public QObject {
     QVERIFY(!m_controller->isBusy());
     const auto last = progress.last().at(0).value<bd::ui::StepProgress>();
     QVERIFY(last.step < last.total);
-    QCOMPARE(m_canvas->image(), original);
-    QCOMPARE(m_canvas->mask(), mask);
-    QCOMPARE(m_canvas->undoStack()->count(), undoSteps);
+    QCOMPARE(m_doc->image(), original);
+    QCOMPARE(m_doc->mask(), mask);
+    QCOMPARE(m_doc->undoStack()->count(), undoSteps);
+    QVERIFY(m_doc->preview().isNull());
     QVERIFY(m_canvas->displayImage().isNull());
-    QVERIFY(!m_controller->hasUnsavedChanges());
+    QVERIFY(!m_doc->isModified());
+    QVERIFY(m_doc->jobs().last().state == JobRecord::State::Cancelled);
   }
 
   void exportRefusesTheSourceFile() {
@@ -209,7 +237,7 @@ class TestController : public QObject {
   }
 
   void badImagePathIsAnError() {
-    const QImage before = m_canvas->image();
+    const QImage before = m_doc->image();
     QSignalSpy errors(m_controller.get(), &EditController::errorOccurred);
     QVERIFY(!m_controller->openImage(m_tmp.filePath("no-such-image.png")));
     QCOMPARE(errors.count(), 1);
@@ -220,11 +248,11 @@ class TestController : public QObject {
     junk.close();
     QVERIFY(!m_controller->openImage(junk.fileName()));
     QCOMPARE(errors.count(), 2);
-    QCOMPARE(m_canvas->image(), before);
+    QCOMPARE(m_doc->image(), before);
   }
 
   void generateWithoutMaskIsAnError() {
-    m_canvas->clearMask();
+    m_doc->clearMask();
     QSignalSpy errors(m_controller.get(), &EditController::errorOccurred);
     QVERIFY(!m_controller->generate("red", fastParams()));
     QCOMPARE(errors.count(), 1);
@@ -242,9 +270,8 @@ class TestController : public QObject {
   }
 
   void badPackFoldersAreErrorSignals() {
-    MaskCanvas canvas;
-    CandidateModel model;
-    EditController controller(&canvas, &model, nullptr, "cpu", 1);
+    Document doc;
+    EditController controller(&doc, nullptr, "cpu", 1);
     QSignalSpy failed(&controller, &EditController::packFailed);
     controller.loadPack(m_tmp.filePath("no-pack-here"));
     QTRY_COMPARE_WITH_TIMEOUT(failed.count(), 1, 60'000);
@@ -262,6 +289,9 @@ class TestController : public QObject {
 
   void cleanupTestCase() {
     m_controller.reset();  // stops the worker thread cleanly
+    m_model.reset();
+    m_canvas.reset();
+    m_doc.reset();
   }
 };
 

@@ -3,8 +3,10 @@
 // quitting with an applied edit that was not exported. Modal dialogs are answered from
 // a timer, as a user would click them.
 #include <QApplication>
+#include <QComboBox>
 #include <QFileDialog>
 #include <QLineEdit>
+#include <QListView>
 #include <QMessageBox>
 #include <QPointer>
 #include <QPushButton>
@@ -15,6 +17,9 @@
 #include <functional>
 
 #include "bd/image.h"
+#include "candidate_gallery.h"
+#include "candidate_model.h"
+#include "document.h"
 #include "edit_controller.h"
 #include "image_convert.h"
 #include "main_window.h"
@@ -104,7 +109,7 @@ class TestMainWindow : public QObject {
     if (!m_window->openImage(source)) return {};
     QImage edited = sceneImage(48, 32);
     edited.fill(Qt::green);
-    m_window->canvas()->replaceImage(edited, QStringLiteral("Apply"));
+    m_window->document()->replaceImage(edited, QStringLiteral("Apply"));
     return source;
   }
 
@@ -144,7 +149,7 @@ class TestMainWindow : public QObject {
     const QString path = m_tmp.filePath(name);
     bd::save_image(path.toStdString(), bd::ui::fromQImage(scene));
     QVERIFY(m_window->openImage(path));
-    const QImage opened = m_window->canvas()->image();
+    const QImage opened = m_window->document()->image();
     QCOMPARE(opened.size(), scene.size());
     double error = 0;
     for (int y = 0; y < scene.height(); ++y)
@@ -156,13 +161,13 @@ class TestMainWindow : public QObject {
     error /= 3.0 * scene.width() * scene.height();
     QVERIFY2(error <= tolerance, qPrintable(QString::number(error)));
     QVERIFY(m_window->windowTitle().startsWith(name));
-    QVERIFY(!m_window->controller()->hasUnsavedChanges());
+    QVERIFY(!m_window->document()->isModified());
   }
 
   void quitWithAnAppliedEditAsks() {
     m_window->setAskBeforeQuit(true);
     QVERIFY(!openWithAppliedEdit().isEmpty());
-    QVERIFY(m_window->controller()->hasUnsavedChanges());
+    QVERIFY(m_window->document()->isModified());
     QVERIFY(m_window->windowTitle().contains('*'));
 
     // Cancel: the window stays, and so does the edit.
@@ -170,7 +175,7 @@ class TestMainWindow : public QObject {
     QVERIFY(!m_window->close());
     QCOMPARE(answered->answered(), 1);
     QVERIFY(m_window->isVisible());
-    QVERIFY(m_window->controller()->hasUnsavedChanges());
+    QVERIFY(m_window->document()->isModified());
 
     // Save, then cancel the file dialog: still open.
     answered = answerDialogs({click(QMessageBox::Save), choose({})});
@@ -186,7 +191,7 @@ class TestMainWindow : public QObject {
     QVERIFY(!m_window->isVisible());
     QCOMPARE(bd::ui::toQImage(bd::load_image(out.toStdString())).pixelColor(5, 5),
              QColor(Qt::green));
-    QVERIFY(!m_window->controller()->hasUnsavedChanges());
+    QVERIFY(!m_window->document()->isModified());
   }
 
   void quitDiscardingAnAppliedEdit() {
@@ -203,8 +208,8 @@ class TestMainWindow : public QObject {
   void quitWithoutChangesDoesNotAsk() {
     m_window->setAskBeforeQuit(true);
     QVERIFY(!openWithAppliedEdit().isEmpty());
-    m_window->canvas()->undoStack()->undo();  // back to the file as opened
-    QVERIFY(!m_window->controller()->hasUnsavedChanges());
+    m_window->document()->undoStack()->undo();  // back to the file as opened
+    QVERIFY(!m_window->document()->isModified());
     auto answered = answerDialogs({click(QMessageBox::Cancel)});  // only if it wrongly asks
     QVERIFY(m_window->close());
     QCOMPARE(answered->answered(), 0);
@@ -221,7 +226,7 @@ class TestMainWindow : public QObject {
     m_window->exportDialog();
     QCOMPARE(answered->answered(), 3);
     QCOMPARE(fileBytes(source), original);
-    QVERIFY(m_window->controller()->hasUnsavedChanges());
+    QVERIFY(m_window->document()->isModified());
 
     answered = answerDialogs({choose(source), click(QMessageBox::Yes), click(QMessageBox::Yes)});
     m_window->exportDialog();
@@ -229,7 +234,68 @@ class TestMainWindow : public QObject {
     QVERIFY(fileBytes(source) != original);
     QCOMPARE(bd::ui::toQImage(bd::load_image(source.toStdString())).pixelColor(5, 5),
              QColor(Qt::green));
-    QVERIFY(!m_window->controller()->hasUnsavedChanges());
+    QVERIFY(!m_window->document()->isModified());
+  }
+
+  // The gallery and the canvas observe one document: a candidate picked in the gallery is
+  // the document's shown candidate and the canvas shows it; a second job fills the
+  // gallery while the first stays in the document, a click away in the job list.
+  void galleryFollowsTheDocument() {
+    bd::ui::Document* doc = m_window->document();
+    doc->setImage(sceneImage(48, 32));
+    auto result = [](QColor colour, double score, quint64 seed) {
+      bd::ui::CandidateEntry c;
+      c.image = QImage(48, 32, QImage::Format_RGB888);
+      c.image.fill(colour);
+      c.score = score;
+      c.seed = seed;
+      return c;
+    };
+    const int first = doc->beginJob("first", "Steps: 5", "toy");
+    doc->addCandidate(first, result(Qt::red, 0.3, 1));
+    doc->addCandidate(first, result(Qt::green, 0.1, 2));
+    doc->finishJob(first, bd::ui::JobRecord::State::Done);
+    bd::ui::CandidateGallery* gallery = m_window->gallery();
+    QListView* view = gallery->view();
+    QCOMPARE(view->model()->rowCount(), 2);
+    QVERIFY(gallery->jobList()->isHidden());  // one job: nothing to choose from
+
+    view->setCurrentIndex(view->model()->index(1, 0));  // as a click would
+    QCOMPARE(doc->shownCandidate(), 1);
+    QCOMPARE(m_window->canvas()->shownImage().pixelColor(5, 5), QColor(Qt::red));
+    doc->setShownCandidate(0);  // and the other way round
+    QCOMPARE(gallery->currentRow(), 0);
+    QCOMPARE(m_window->canvas()->shownImage().pixelColor(5, 5), QColor(Qt::green));
+
+    // Discarding the shown candidate shows its neighbour, in the gallery and the canvas.
+    doc->addCandidate(first, result(Qt::blue, 0.2, 3));  // rows: green, blue, red
+    doc->setShownCandidate(1);
+    emit gallery->discardRequested(1);
+    QCOMPARE(doc->candidates().size(), 2);
+    QCOMPARE(doc->shownCandidate(), 0);
+    QCOMPARE(gallery->currentRow(), 0);
+    QCOMPARE(m_window->canvas()->shownImage().pixelColor(5, 5), QColor(Qt::green));
+
+    const int second = doc->beginJob("second", "Steps: 5", "toy");
+    doc->addCandidate(second, result(Qt::yellow, 0.2, 4));
+    QCOMPARE(view->model()->rowCount(), 1);
+    QCOMPARE(gallery->currentRow(), -1);
+    QCOMPARE(m_window->canvas()->shownImage(), doc->image());
+    QVERIFY(!gallery->jobList()->isHidden());
+    QCOMPARE(gallery->jobList()->count(), 2);
+    QCOMPARE(doc->jobs()[first].candidates.size(), 2);
+    gallery->jobList()->setCurrentIndex(0);
+    emit gallery->jobList()->activated(0);
+    QCOMPARE(doc->currentJob(), first);
+    QCOMPARE(view->model()->rowCount(), 2);
+
+    // Apply: the candidate becomes the image (one undo step); the gallery lets go of it.
+    doc->setShownCandidate(1);
+    emit gallery->applyRequested(1);
+    QCOMPARE(doc->image().pixelColor(5, 5), QColor(Qt::red));
+    QCOMPARE(gallery->currentRow(), -1);
+    QVERIFY(doc->isModified());
+    QVERIFY(m_window->windowTitle().contains('*'));
   }
 
   void exportsJpegAndWebP_data() {
@@ -249,7 +315,7 @@ class TestMainWindow : public QObject {
     QCOMPARE(answered->answered(), 1);
     const QImage written = bd::ui::toQImage(bd::load_image(out.toStdString()));
     QCOMPARE(written.size(), QSize(48, 32));
-    QVERIFY(!m_window->controller()->hasUnsavedChanges());
+    QVERIFY(!m_window->document()->isModified());
     // No temporary file is left beside it.
     QCOMPARE(QDir(m_tmp.path()).entryList({name + "*"}, QDir::Files), QStringList{name});
   }
