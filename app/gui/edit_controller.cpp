@@ -7,6 +7,7 @@
 #include "bd/error.h"
 #include "bd/image.h"
 #include "document.h"
+#include "bd/parameters_text.h"
 #include "edit_worker.h"
 #include "image_convert.h"
 #include "mask_ops.h"
@@ -17,15 +18,7 @@ namespace {
 
 // What a job asked for, for the document's history (the candidates' own text adds
 // their seed and score).
-QString jobParametersText(const bd::EditParams& p) {
-  return QStringLiteral("Steps: %1, Skip steps: %2, Sampler: %3, Seed: %4, Candidates: %5 x %6")
-      .arg(QString::fromStdString(p.timestep_respacing))
-      .arg(p.skip_timesteps)
-      .arg(p.ddim ? QStringLiteral("DDIM") : QStringLiteral("DDPM"))
-      .arg(p.seed)
-      .arg(p.batch_size)
-      .arg(p.iterations);
-}
+QString jobParametersText(const bd::EditParams& p) { return QString::fromStdString(bd::parameters_line(p)); }
 
 }  // namespace
 

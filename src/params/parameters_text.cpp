@@ -63,19 +63,23 @@ bool split_entries(const std::string& line, std::vector<std::pair<std::string, s
 
 }  // namespace
 
+std::string parameters_line(const EditParams& params) {
+  std::string line;
+  for (const ParamSpec& spec : edit_param_table()) {
+    const std::string value = format_param_value(spec, spec.get(params));
+    line += (line.empty() ? "" : ", ") + std::string(spec.label) + ": " + (needs_quotes(value) ? quoted(value) : value);
+  }
+  return line;
+}
+
 std::string parameters_text(const std::string& prompt, const EditParams& params, std::uint64_t seed, double score,
                             const std::string& model) {
   EditParams p = params;
   p.seed = seed;
-  std::string line;
-  for (const ParamSpec& spec : edit_param_table()) {
-    const std::string value = format_param_value(spec, spec.get(p));
-    line += std::string(spec.label) + ": " + (needs_quotes(value) ? quoted(value) : value) + ", ";
-  }
   char score_text[32];
   std::snprintf(score_text, sizeof score_text, "%.4f", score);
-  line += std::string("Score: ") + score_text + ", Model: " + (needs_quotes(model) ? quoted(model) : model);
-  return prompt + "\n" + line;
+  return prompt + "\n" + parameters_line(p) + ", Score: " + score_text +
+         ", Model: " + (needs_quotes(model) ? quoted(model) : model);
 }
 
 ParsedParameters parse_parameters_text(const std::string& text, const EditParams& defaults) {

@@ -17,6 +17,10 @@
 
 namespace bd {
 
+// Every parameter under its label: "Steps: 100, Skip steps: 25, ..." (what a job asked
+// for, before it has candidates).
+std::string parameters_line(const EditParams& params);
+
 // `seed` is the candidate's own: with it and batch 1 the candidate is made again.
 std::string parameters_text(const std::string& prompt, const EditParams& params, std::uint64_t seed, double score,
                             const std::string& model);
