@@ -1,0 +1,85 @@
+// The latent method's DDIM scheduler against diffusers' DDIMScheduler as Blended Latent
+// Diffusion builds it: the ᾱ table, the 50 inference timesteps (steps_offset 0 as the
+// reference, 1 as the SD folders' configs), eight η = 0 steps from the 25 % the
+// reference skips, and add_noise at each of them.
+#include <QtTest/QtTest>
+#include <torch/torch.h>
+
+#include "bd/error.h"
+#include "diffusion/ddim_scheduler.h"
+#include "io/tensor_file.h"
+#include "test_support.h"
+
+using namespace bd;
+
+class TestLatentScheduler : public QObject {
+  Q_OBJECT
+
+ private slots:
+  void matchesDiffusers_data() {
+    QTest::addColumn<int>("offset");
+    QTest::newRow("steps_offset 0 (the reference)") << 0;
+    QTest::newRow("steps_offset 1 (SD configs)") << 1;
+  }
+
+  void matchesDiffusers() {
+    QFETCH(int, offset);
+    const std::string path = test::refvectors_dir() + "/sd_ddim_offset" + std::to_string(offset) + ".pt";
+    const io::TensorFile ref = io::read_tensor_file(path);
+    diffusion::LatentScheduleConfig config;
+    config.steps_offset = offset;
+    const diffusion::DdimScheduler s(config, 50);
+
+    QVERIFY(test::relative_error(s.alphas_cumprod(), ref.at("alphas_cumprod")) < 1e-7);
+    const torch::Tensor t_ref = ref.at("timesteps");
+    QCOMPARE(static_cast<int64_t>(s.timesteps().size()), t_ref.numel());
+    for (int64_t k = 0; k < t_ref.numel(); ++k) QCOMPARE(s.timesteps()[k], t_ref[k].item<int64_t>());
+
+    torch::Tensor x = ref.at("start");
+    const torch::Tensor source = ref.at("source");
+    for (int k = 0; k < 8; ++k) {
+      const std::string p = "step" + std::to_string(k) + ".";
+      const int64_t t = s.timesteps()[12 + k];
+      x = s.step(ref.at(p + "eps"), t, x);
+      const double step_err = test::relative_error(x, ref.at(p + "prev"));
+      const double noise_err = test::relative_error(s.add_noise(source, ref.at(p + "noise"), t), ref.at(p + "noised_source"));
+      QVERIFY2(step_err < 1e-6, qPrintable(QString("step %1 (t %2): %3").arg(k).arg(t).arg(step_err)));
+      QVERIFY2(noise_err < 1e-6, qPrintable(QString("add_noise %1: %2").arg(k).arg(noise_err)));
+    }
+  }
+
+  void badSettingsAreNamed() {
+    diffusion::LatentScheduleConfig config;
+    QVERIFY_THROWS_EXCEPTION(Error, diffusion::DdimScheduler(config, 0));
+    QVERIFY_THROWS_EXCEPTION(Error, diffusion::DdimScheduler(config, 1001));
+    config.beta_schedule = "cosine";
+    try {
+      diffusion::DdimScheduler(config, 50);
+      QFAIL("accepted an unknown schedule");
+    } catch (const Error& e) {
+      QVERIFY(QString(e.what()).contains("unknown beta schedule 'cosine'"));
+    }
+    config.beta_schedule = "scaled_linear";
+    config.steps_offset = 40;  // 49·20 + 40 > 999
+    QVERIFY_THROWS_EXCEPTION(Error, diffusion::DdimScheduler(config, 50));
+  }
+
+  // x̂₀ of an ε-prediction inverts add_noise; v-prediction's too, for its own output.
+  void predictionsInvertTheForwardProcess() {
+    torch::manual_seed(1);
+    const torch::Tensor x0 = torch::randn({1, 4, 4, 4}), noise = torch::randn({1, 4, 4, 4});
+    diffusion::LatentScheduleConfig config;
+    const diffusion::DdimScheduler eps(config, 50);
+    const int64_t t = 501;
+    const torch::Tensor xt = eps.add_noise(x0, noise, t);
+    QVERIFY(test::relative_error(eps.pred_original(noise, t, xt), x0) < 1e-5);
+    config.prediction = diffusion::Prediction::VPrediction;
+    const diffusion::DdimScheduler v(config, 50);
+    const torch::Tensor a = v.alphas_cumprod()[t];
+    const torch::Tensor v_target = a.sqrt() * noise - (1 - a).sqrt() * x0;
+    QVERIFY(test::relative_error(v.pred_original(v_target, t, xt), x0) < 1e-5);
+  }
+};
+
+QTEST_GUILESS_MAIN(TestLatentScheduler)
+#include "test_latent_scheduler.moc"
