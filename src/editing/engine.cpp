@@ -8,7 +8,6 @@
 
 #include <chrono>
 #include <map>
-#include <nlohmann/json.hpp>
 
 #include "bd/error.h"
 #include "bd/gpu.h"
@@ -20,7 +19,6 @@
 #include "editing/noise.h"
 #include "editing/region.h"
 #include "editing/tensor_image.h"
-#include "io/model_config_json.h"
 #include "nn/clip.h"
 #include "nn/lpips.h"
 #include "nn/unet.h"
@@ -67,13 +65,12 @@ struct Engine::Impl {
   nn::Clip clip{nullptr};
   nn::Lpips lpips{nullptr};  // only when the pack provides LPIPS weights
   std::unique_ptr<text::ClipTokenizer> tokenizer;
-  nlohmann::json manifest;
   std::map<std::string, std::unique_ptr<diffusion::GaussianDiffusion>> diffusions;  // by respacing
 
   const diffusion::GaussianDiffusion& diffusion_for(const std::string& respacing) {
     auto& slot = diffusions[respacing];
     if (!slot) {
-      auto config = io::diffusion_config_from_json(manifest.value("diffusion", nlohmann::json::object()));
+      diffusion::DiffusionConfig config = pack.diffusion;
       config.timestep_respacing = respacing;
       slot = std::make_unique<diffusion::GaussianDiffusion>(diffusion::GaussianDiffusion::create(config));
     }
@@ -134,8 +131,11 @@ std::unique_ptr<Engine> Engine::load(const ModelPack& pack, const EngineOptions&
   if (impl->device.is_cuda() && options.gpu_memory_limit > 0 &&
       !limit_gpu_memory(impl->device.has_index() ? impl->device.index() : 0, options.gpu_memory_limit))
     throw Error(ErrorKind::Backend, "could not cap the GPU memory of " + impl->device.str());
-  impl->manifest = nlohmann::json::parse(pack.manifest_json, nullptr, /*allow_exceptions=*/false);
-  if (impl->manifest.is_discarded()) impl->manifest = nlohmann::json::object();
+  if (pack.method != PackMethod::Blended)
+    throw Error(ErrorKind::ModelFiles, "model pack " + pack.dir + " uses the method '" +
+                                           method_name(pack.method) +
+                                           "', which this version cannot run (it runs '" +
+                                           method_name(PackMethod::Blended) + "')");
 
   std::vector<std::string> problems;
   for (const PackCheck& c : verify_model_pack(pack, /*hash_files=*/false))
@@ -148,17 +148,14 @@ std::unique_ptr<Engine> Engine::load(const ModelPack& pack, const EngineOptions&
   const auto t0 = Clock::now();
   nn::UNetLoadOptions unet_options;
   unet_options.torso_dtype = weight_dtype;
-  if (impl->manifest.contains("unet") && impl->manifest["unet"].contains("create_model"))
-    unet_options.unobservable =
-        nn::unet_config_from_args(io::create_model_args_from_json(impl->manifest["unet"]["create_model"]));
+  if (pack.unet_args) unet_options.unobservable = nn::unet_config_from_args(*pack.unet_args);
   impl->unet = nn::load_unet(pack.unet.path, impl->device, unet_options);
   nn::ClipLoadOptions clip_options;
   clip_options.weight_dtype = weight_dtype;
-  if (impl->manifest.contains("clip") && impl->manifest["clip"].contains("config")) {
-    // Shapes cannot tell the text tower's head count; the manifest can.
-    const nn::ClipConfig c = io::clip_config_from_json(impl->manifest["clip"]["config"]);
-    if (c.transformer_heads > 0) clip_options.text_head_width = c.transformer_width / c.transformer_heads;
-  }
+  // Shapes cannot tell the text tower's head count; the manifest can.
+  if (pack.clip_config)
+    clip_options.text_head_width =
+        pack.clip_config->transformer_width / pack.clip_config->transformer_heads;
   impl->clip = nn::load_clip(pack.clip.path, impl->device, clip_options);
   if (!pack.lpips.empty()) {
     std::vector<std::string> paths;

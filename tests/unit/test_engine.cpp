@@ -254,8 +254,11 @@ class TestEngine : public QObject {
       QFAIL("accepted a manifest with fields of the wrong type");
     } catch (const Error& e) {
       const QString msg = e.what();
-      for (const char* expected : {"name is object, expected a string", "format is number, expected a string",
-                                   "description is array", "tokenizer.context_length is not a length"})
+      for (const char* expected : {"pack.json: name: expected a string, got {}",
+                                   "pack.json: format: expected a string, got 1",
+                                   "pack.json: description: expected a string, got []",
+                                   "pack.json: tokenizer.context_length: expected an integer from "
+                                   "2 to 4096, got \"long\""})
         QVERIFY2(msg.contains(expected), e.what());
     }
   }
@@ -277,10 +280,13 @@ class TestEngine : public QObject {
       QFAIL("accepted defaults that do not fit");
     } catch (const Error& e) {
       const QString msg = e.what();
-      for (const char* expected : {"defaults.seed has the wrong type or is out of range",
-                                   "defaults.batch_size has the wrong type or is out of range",
-                                   "defaults.ddim has the wrong type", "speed.cpu_seconds_per_step is not",
-                                   "speed.cpu_threads is not a thread count"})
+      for (const char* expected :
+           {"defaults.seed has the wrong type or is out of range",
+            "defaults.batch_size has the wrong type or is out of range",
+            "defaults.ddim has the wrong type",
+            "pack.json: speed.cpu_seconds_per_step: expected a number of seconds (above 0, at most "
+            "1e6), got -3",
+            "pack.json: speed.cpu_threads: expected an integer from 1 to 4096, got 1.5"})
         QVERIFY2(msg.contains(expected), e.what());
     }
     // A negative iteration count is an int and fits; validate() names it.
@@ -308,7 +314,7 @@ class TestEngine : public QObject {
 
     const std::string dir = test::scratch_dir("engine_lpips_pack");
     for (const char* f : {"unet.safetensors", "clip.safetensors", "merges.txt"}) fs::copy(pack_.dir + "/" + f, dir + "/" + f);
-    nlohmann::json manifest = nlohmann::json::parse(pack_.manifest_json);
+    nlohmann::json manifest = nlohmann::json::parse(std::ifstream(pack_.dir + "/pack.json"));
     manifest["lpips"] = {{"files", {{{"file", test::source_path("tests/data/reference/lpips_dev_vgg.pth")}},
                                     {{"file", test::source_path("tests/data/reference/lpips_dev_lin.pth")}}}}};
     std::ofstream(dir + "/pack.json") << manifest.dump(1);
