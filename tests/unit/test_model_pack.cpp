@@ -5,6 +5,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "bd/engine.h"
 #include "bd/error.h"
 #include "bd/model_pack.h"
 #include "test_support.h"
@@ -88,6 +89,16 @@ class TestModelPack : public QObject {
     QCOMPARE(load_model_pack(write_pack("method_latent", j.dump())).method,
              PackMethod::BlendedLatent);
     QCOMPARE(method_name(PackMethod::BlendedLatent), std::string("blended-latent"));
+    // Accepted by the loader, refused by an engine that cannot run it, before any file
+    // is read (this pack has none).
+    try {
+      Engine::load(load_model_pack(write_pack("method_latent", j.dump())), {"cpu", 1});
+      QFAIL("an engine loaded a blended-latent pack");
+    } catch (const Error& e) {
+      QVERIFY2(QString(e.what()).contains(
+                   "uses the method 'blended-latent', which this version cannot run"),
+               e.what());
+    }
     j["method"] = "stable-diffusion-inpaint";
     const QString msg = load_error(write_pack("method_unknown", j.dump()));
     QVERIFY2(msg.contains(
