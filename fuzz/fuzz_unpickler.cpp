@@ -12,16 +12,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   using namespace bd::io;
   for (const bool script : {false, true}) {
     try {
-      std::vector<pickle::ValuePtr> storages;
+      std::vector<pickle::ValueId> storages;
       TorchPickleOptions options;
       options.allow_torchscript_classes = script;
       pickle::Unpickler unpickler(data, size, "fuzz", torch_pickle_hooks(options, &storages));
-      const pickle::ValuePtr root = unpickler.load();
+      pickle::Pickle root = unpickler.load();
       // The zip reader fills storages from archive entries; small ones get zeros here so
       // that the views over them are checked too.
-      for (const auto& s : storages)
-        if (!s->tensor.defined() && s->numel >= 0 && s->numel <= 4096)
-          s->tensor = torch::zeros({s->numel}, torch::TensorOptions().dtype(s->dtype));
+      for (const pickle::ValueId id : storages) {
+        pickle::Value& s = root.values[id];
+        if (!s.tensor.defined() && s.numel >= 0 && s.numel <= 4096)
+          s.tensor = torch::zeros({s.numel}, torch::TensorOptions().dtype(s.dtype));
+      }
       materialize_tensors(root, "fuzz");
       std::vector<NamedTensor> tensors;
       std::map<std::string, std::string> metadata;

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "bd/network_config.h"
 #include "diffusion/schedule.h"
 
 namespace bd::diffusion {
@@ -22,17 +23,7 @@ namespace bd::diffusion {
 enum class ModelMeanType { Epsilon, StartX };
 enum class ModelVarType { LearnedRange, FixedSmall, FixedLarge };
 
-// create_gaussian_diffusion's arguments; defaults are Blended Diffusion's 256 model.
-// use_kl / rescale_learned_sigmas only change the training loss and are not needed.
-struct DiffusionConfig {
-  int64_t steps = 1000;
-  std::string noise_schedule = "linear";
-  std::string timestep_respacing = "100";  // "" keeps every step
-  bool learn_sigma = true;                 // → LearnedRange
-  bool sigma_small = false;                // without learn_sigma: FixedSmall, else FixedLarge
-  bool predict_xstart = false;
-  bool rescale_timesteps = true;
-};
+using bd::DiffusionConfig;  // create_gaussian_diffusion's arguments
 
 struct MeanVariance {
   torch::Tensor mean;          // posterior mean μ(x_t, x̂₀)   [B, C, H, W]

@@ -8,7 +8,6 @@
 
 #include <chrono>
 #include <map>
-#include <nlohmann/json.hpp>
 
 #include "bd/error.h"
 #include "bd/gpu.h"
@@ -20,7 +19,6 @@
 #include "editing/guidance.h"
 #include "editing/ranking.h"
 #include "editing/tensor_image.h"
-#include "io/model_config_json.h"
 #include "nn/clip.h"
 #include "nn/lpips.h"
 #include "nn/unet.h"
@@ -97,8 +95,11 @@ std::unique_ptr<Engine> Engine::load(const ModelPack& pack, const EngineOptions&
   if (impl->device.is_cuda() && options.gpu_memory_limit > 0 &&
       !limit_gpu_memory(impl->device.has_index() ? impl->device.index() : 0, options.gpu_memory_limit))
     throw Error(ErrorKind::Backend, "could not cap the GPU memory of " + impl->device.str());
-  nlohmann::json manifest = nlohmann::json::parse(pack.manifest_json, nullptr, /*allow_exceptions=*/false);
-  if (manifest.is_discarded()) manifest = nlohmann::json::object();
+  if (pack.method != PackMethod::Blended)
+    throw Error(ErrorKind::ModelFiles, "model pack " + pack.dir + " uses the method '" +
+                                           method_name(pack.method) +
+                                           "', which this version cannot run (it runs '" +
+                                           method_name(PackMethod::Blended) + "')");
 
   std::vector<std::string> problems;
   for (const PackCheck& c : verify_model_pack(pack, /*hash_files=*/false))
@@ -111,20 +112,17 @@ std::unique_ptr<Engine> Engine::load(const ModelPack& pack, const EngineOptions&
   const auto t0 = Clock::now();
   nn::UNetLoadOptions unet_options;
   unet_options.torso_dtype = weight_dtype;
-  if (manifest.contains("unet") && manifest["unet"].contains("create_model"))
-    unet_options.unobservable =
-        nn::unet_config_from_args(io::create_model_args_from_json(manifest["unet"]["create_model"]));
+  if (pack.unet_args) unet_options.unobservable = nn::unet_config_from_args(*pack.unet_args);
   editing::BlendedDiffusionModels models;
   models.pack_name = pack.name;
-  models.diffusion = io::diffusion_config_from_json(manifest.value("diffusion", nlohmann::json::object()));
+  models.diffusion = pack.diffusion;
   models.unet = nn::load_unet(pack.unet.path, impl->device, unet_options);
   nn::ClipLoadOptions clip_options;
   clip_options.weight_dtype = weight_dtype;
-  if (manifest.contains("clip") && manifest["clip"].contains("config")) {
-    // Shapes cannot tell the text tower's head count; the manifest can.
-    const nn::ClipConfig c = io::clip_config_from_json(manifest["clip"]["config"]);
-    if (c.transformer_heads > 0) clip_options.text_head_width = c.transformer_width / c.transformer_heads;
-  }
+  // Shapes cannot tell the text tower's head count; the manifest can.
+  if (pack.clip_config)
+    clip_options.text_head_width =
+        pack.clip_config->transformer_width / pack.clip_config->transformer_heads;
   impl->clip = nn::load_clip(pack.clip.path, impl->device, clip_options);
   if (!pack.lpips.empty()) {
     std::vector<std::string> paths;

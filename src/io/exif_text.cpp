@@ -4,8 +4,8 @@
 #include <cstring>
 
 #include "bd/error.h"
+#include "core/unicode_text.h"
 #include "io/exif_orientation.h"
-#include "text/unicode_text.h"
 
 namespace bd::io {
 
@@ -43,7 +43,7 @@ std::string decode_utf16(const std::uint8_t* p, std::size_t n, bool little) {
     } else if (u >= 0xD800 && u < 0xE000) {
       u = 0xFFFD;
     }
-    text::append_utf8(out, u);
+    core::append_utf8(out, u);
   }
   return out;
 }
@@ -58,7 +58,7 @@ std::uint32_t le32(const std::uint8_t* p) { return p[0] | (p[1] << 8) | (p[2] <<
 
 std::vector<std::uint8_t> exif_with_user_comment(const std::string& utf8) {
   Bytes comment(kUnicodePrefix, kUnicodePrefix + 8);
-  for (char32_t cp : text::utf8_to_utf32(utf8)) {
+  for (char32_t cp : core::utf8_to_utf32(utf8)) {
     if (cp >= 0x10000) {  // a surrogate pair
       put_be16(comment, 0xD800 + ((cp - 0x10000) >> 10));
       put_be16(comment, 0xDC00 + ((cp - 0x10000) & 0x3FF));

@@ -11,7 +11,7 @@
 namespace bd::io {
 
 using pickle::Kind;
-using pickle::ValuePtr;
+using pickle::ValueId;
 
 namespace {
 
@@ -37,8 +37,9 @@ std::string find_top_folder(const ZipArchive& zip) {
 }
 
 void resolve_zip_storages(const ZipArchive& zip, const std::string& top, const std::string& folder,
-                          const std::vector<ValuePtr>& storages) {
-  for (const auto& s : storages) {
+                          pickle::Values& values, const std::vector<ValueId>& storages) {
+  for (const ValueId id : storages) {
+    pickle::Value* s = &values[id];
     if (s->tensor.defined()) continue;
     const std::string entry = top + "/" + folder + "/" + s->text;
     if (!zip.contains(entry))
@@ -64,10 +65,10 @@ TensorFile read_torch_zip(const std::shared_ptr<MappedFile>& file) {
 
   const std::string source = file->path() + " (" + top + "/data.pkl)";
   const ByteSpan pkl = zip.read(top + "/data.pkl");
-  std::vector<ValuePtr> storages;
+  std::vector<ValueId> storages;
   pickle::Unpickler unpickler(pkl.data, pkl.size, source, torch_pickle_hooks({}, &storages));
-  ValuePtr root = unpickler.load();
-  resolve_zip_storages(zip, top, "data", storages);
+  pickle::Pickle root = unpickler.load();
+  resolve_zip_storages(zip, top, "data", root.values, storages);
   materialize_tensors(root, file->path());
 
   TensorFile out;
@@ -91,32 +92,40 @@ TensorFile read_torch_legacy(const std::shared_ptr<MappedFile>& file) {
   std::size_t pos = 0;
   auto next_pickle = [&](const char* what, pickle::Hooks hooks) {
     pickle::Unpickler u(data + pos, size - pos, path + " (" + what + ")", std::move(hooks));
-    ValuePtr v = u.load();
+    pickle::Pickle p = u.load();
     pos += u.position();
-    return v;
+    return p;
   };
   next_pickle("magic number", {});
-  ValuePtr protocol = next_pickle("protocol version", {});
-  if (protocol->kind != Kind::Int || protocol->integer != 1001)
-    throw Error(ErrorKind::ModelFiles, path + ": unsupported legacy checkpoint protocol " + protocol->describe());
-  ValuePtr sys_info = next_pickle("system info", {});
-  if (sys_info->kind == Kind::Dict) {
-    for (const auto& [k, v] : sys_info->entries)
-      if (k->kind == Kind::String && k->text == "little_endian" && v->kind == Kind::Bool && !v->boolean)
+  const pickle::Pickle protocol = next_pickle("protocol version", {});
+  if (protocol.object().kind != Kind::Int || protocol.object().integer != 1001)
+    throw Error(ErrorKind::ModelFiles,
+                path + ": unsupported legacy checkpoint protocol " + protocol.object().describe());
+  const pickle::Pickle sys_info = next_pickle("system info", {});
+  if (sys_info.object().kind == Kind::Dict) {
+    for (const auto& [key, value] : sys_info.object().entries) {
+      const pickle::Value& k = sys_info.values[key];
+      const pickle::Value& v = sys_info.values[value];
+      if (k.kind == Kind::String && k.text == "little_endian" && v.kind == Kind::Bool && !v.boolean)
         throw Error(ErrorKind::ModelFiles, path + ": big-endian checkpoints are not supported");
+    }
   }
-  std::vector<ValuePtr> storages;
-  ValuePtr root = next_pickle("state dict", torch_pickle_hooks({}, &storages));
-  ValuePtr keys = next_pickle("storage keys", {});
-  if (keys->kind != Kind::List) throw Error(ErrorKind::ModelFiles, path + ": storage key list is " + keys->describe());
+  std::vector<ValueId> storages;
+  pickle::Pickle root = next_pickle("state dict", torch_pickle_hooks({}, &storages));
+  const pickle::Pickle keys = next_pickle("storage keys", {});
+  if (keys.object().kind != Kind::List)
+    throw Error(ErrorKind::ModelFiles, path + ": storage key list is " + keys.object().describe());
 
-  std::map<std::string, std::vector<ValuePtr>> by_key;
-  for (const auto& s : storages) by_key[s->text].push_back(s);
-  for (const auto& k : keys->items) {
-    if (k->kind != Kind::String) throw Error(ErrorKind::ModelFiles, path + ": storage key is " + k->describe());
-    auto it = by_key.find(k->text);
+  std::map<std::string, std::vector<pickle::Value*>> by_key;
+  for (const ValueId s : storages) by_key[root.values[s].text].push_back(&root.values[s]);
+  for (const ValueId key : keys.object().items) {
+    const pickle::Value& k = keys.values[key];
+    if (k.kind != Kind::String)
+      throw Error(ErrorKind::ModelFiles, path + ": storage key is " + k.describe());
+    auto it = by_key.find(k.text);
     if (it == by_key.end())
-      throw Error(ErrorKind::ModelFiles, path + ": raw data for storage '" + k->text + "' that no tensor uses");
+      throw Error(ErrorKind::ModelFiles,
+                  path + ": raw data for storage '" + k.text + "' that no tensor uses");
     const torch::ScalarType type = it->second.front()->dtype;
     if (size - pos < 8) throw Error(ErrorKind::ModelFiles, path + ": storage data ends early (truncated file?)");
     std::uint64_t numel = 0;
@@ -124,13 +133,15 @@ TensorFile read_torch_legacy(const std::shared_ptr<MappedFile>& file) {
     pos += 8;
     const std::uint64_t element = c10::elementSize(type);
     if (numel > (size - pos) / element)
-      throw Error(ErrorKind::ModelFiles, path + ": storage '" + k->text + "' claims " + std::to_string(numel) +
+      throw Error(ErrorKind::ModelFiles, path + ": storage '" + k.text + "' claims " +
+                                             std::to_string(numel) +
                                              " elements but the file ends first (truncated?)");
     torch::Tensor t = tensor_over(file, data + pos, {static_cast<int64_t>(numel)}, {1}, type);
     pos += numel * element;
     for (const auto& s : it->second) {
       if (s->numel > static_cast<int64_t>(numel))
-        throw Error(ErrorKind::ModelFiles, path + ": storage '" + k->text + "' is shorter than its tensors need");
+        throw Error(ErrorKind::ModelFiles,
+                    path + ": storage '" + k.text + "' is shorter than its tensors need");
       s->numel = static_cast<int64_t>(numel);
       s->tensor = t;
     }

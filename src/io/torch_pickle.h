@@ -3,7 +3,6 @@
 // and tensors are rebuilt, and how a nested result becomes a flat list of tensors.
 #include <functional>
 #include <map>
-#include <memory>
 #include <string>
 #include <vector>
 
@@ -20,15 +19,15 @@ struct TorchPickleOptions {
 // Hooks for the pickle layer. persistent ids ('storage', <dtype>, key, location, numel
 // [, view]) become Storage values whose data `resolve` fills in later.
 pickle::Hooks torch_pickle_hooks(const TorchPickleOptions& options,
-                                 std::vector<pickle::ValuePtr>* storages_seen);
+                                 std::vector<pickle::ValueId>* storages_seen);
 
-// Turns every Tensor value reachable from `root` into a real torch::Tensor over its
-// resolved storage, checking that each view lies inside the storage.
-void materialize_tensors(const pickle::ValuePtr& root, const std::string& source);
+// Turns every Tensor value reachable from the pickle's root into a real torch::Tensor over
+// its resolved storage, checking that each view lies inside the storage.
+void materialize_tensors(pickle::Pickle& pickle, const std::string& source);
 
 // A state dict (possibly nested: {"state_dict": {...}}, {"model": ...}) flattened to
 // "a.b.c" names in pickle order; non-tensor leaves go to `metadata` as text.
-void flatten_state_dict(const pickle::ValuePtr& root, const std::string& source,
+void flatten_state_dict(const pickle::Pickle& pickle, const std::string& source,
                         std::vector<NamedTensor>* tensors,
                         std::map<std::string, std::string>* metadata);
 

@@ -13,7 +13,7 @@
 namespace bd::io {
 
 using pickle::Kind;
-using pickle::ValuePtr;
+using pickle::ValueId;
 
 namespace {
 
@@ -53,18 +53,25 @@ std::map<std::string, ClassTensors> read_class_declarations(const ZipArchive& zi
   return classes;
 }
 
-void collect(const ValuePtr& obj, const std::string& prefix, const std::map<std::string, ClassTensors>& classes,
-             int depth, std::vector<NamedTensor>* out) {
-  if (depth > 64 || obj->kind != Kind::Object || !obj->state || obj->state->kind != Kind::Dict) return;
-  auto declared = classes.find(obj->text);
-  for (const auto& [k, v] : obj->state->entries) {
-    if (k->kind != Kind::String) continue;
-    const std::string name = prefix.empty() ? k->text : prefix + "." + k->text;
-    if (v->kind == Kind::Tensor) {
+void collect(const pickle::Values& values, ValueId id, const std::string& prefix,
+             const std::map<std::string, ClassTensors>& classes, int depth,
+             std::vector<NamedTensor>* out) {
+  const pickle::Value& obj = values[id];
+  if (depth > 64 || obj.kind != Kind::Object || obj.state == pickle::kNoValue ||
+      values[obj.state].kind != Kind::Dict)
+    return;
+  auto declared = classes.find(obj.text);
+  for (const auto& [key, value] : values[obj.state].entries) {
+    const pickle::Value& k = values[key];
+    const pickle::Value& v = values[value];
+    if (k.kind != Kind::String) continue;
+    const std::string name = prefix.empty() ? k.text : prefix + "." + k.text;
+    if (v.kind == Kind::Tensor) {
       // Without code files (stripped archive) every tensor attribute is taken.
-      if (declared == classes.end() || declared->second.names.count(k->text)) out->push_back({name, v->tensor});
-    } else if (v->kind == Kind::Object) {
-      collect(v, name, classes, depth + 1, out);
+      if (declared == classes.end() || declared->second.names.count(k.text))
+        out->push_back({name, v.tensor});
+    } else if (v.kind == Kind::Object) {
+      collect(values, value, name, classes, depth + 1, out);
     }
   }
 }
@@ -75,12 +82,13 @@ TensorFile read_torchscript_archive(const std::shared_ptr<MappedFile>& file, con
                                     const std::string& top) {
   const std::string source = file->path() + " (" + top + "/data.pkl)";
   const ByteSpan pkl = zip.read(top + "/data.pkl");
-  std::vector<ValuePtr> storages;
+  std::vector<ValueId> storages;
   TorchPickleOptions options;
   options.allow_torchscript_classes = true;
   pickle::Unpickler unpickler(pkl.data, pkl.size, source, torch_pickle_hooks(options, &storages));
-  ValuePtr root = unpickler.load();
-  for (const auto& s : storages) {
+  pickle::Pickle root = unpickler.load();
+  for (const ValueId id : storages) {
+    pickle::Value* s = &root.values[id];
     const std::string entry = top + "/data/" + s->text;
     if (!zip.contains(entry))
       throw Error(ErrorKind::ModelFiles, file->path() + ": storage '" + s->text + "' is missing (no entry " + entry + ")");
@@ -90,14 +98,15 @@ TensorFile read_torchscript_archive(const std::shared_ptr<MappedFile>& file, con
     s->tensor = tensor_over(bytes.owner, bytes.data, {s->numel}, {1}, s->dtype);
   }
   materialize_tensors(root, file->path());
-  if (root->kind != Kind::Object)
-    throw Error(ErrorKind::ModelFiles, source + ": TorchScript archive's root is " + root->describe() + ", not a module");
+  if (root.object().kind != Kind::Object)
+    throw Error(ErrorKind::ModelFiles, source + ": TorchScript archive's root is " +
+                                           root.object().describe() + ", not a module");
 
   TensorFile out;
   out.path = file->path();
   out.format = TensorFileFormat::TorchScript;
-  out.metadata["torchscript.class"] = root->text;
-  collect(root, "", read_class_declarations(zip, top), 0, &out.tensors);
+  out.metadata["torchscript.class"] = root.object().text;
+  collect(root.values, root.root, "", read_class_declarations(zip, top), 0, &out.tensors);
   return out;
 }
 

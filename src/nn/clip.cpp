@@ -14,17 +14,8 @@
 #include "nn/clip_keymap.h"
 #include "nn/clip_state.h"
 
-namespace bd::nn {
-
-namespace {
-
-torch::Tensor quick_gelu(const torch::Tensor& x) { return x * torch::sigmoid(1.702 * x); }
-
-void require(bool ok, const std::string& what) {
-  if (!ok) throw Error(ErrorKind::InvalidInput, "CLIP: " + what);
-}
-
-}  // namespace
+// bd::ClipConfig (bd/network_config.h) is the network's config; its printing lives here.
+namespace bd {
 
 bool ClipConfig::operator==(const ClipConfig& o) const {
   return embed_dim == o.embed_dim && image_resolution == o.image_resolution &&
@@ -43,6 +34,20 @@ std::string ClipConfig::to_string() const {
     << transformer_layers << "}";
   return s.str();
 }
+
+}  // namespace bd
+
+namespace bd::nn {
+
+namespace {
+
+torch::Tensor quick_gelu(const torch::Tensor& x) { return x * torch::sigmoid(1.702 * x); }
+
+void require(bool ok, const std::string& what) {
+  if (!ok) throw Error(ErrorKind::InvalidInput, "CLIP: " + what);
+}
+
+}  // namespace
 
 ClipConfig infer_clip_config(const std::vector<io::NamedTensor>& tensors, int64_t text_head_width) {
   std::map<std::string, c10::IntArrayRef> shapes;

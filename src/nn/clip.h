@@ -11,30 +11,13 @@
 #include <string>
 #include <vector>
 
+#include "bd/network_config.h"
 #include "io/tensor_file.h"
 #include "nn/layers.h"
 
 namespace bd::nn {
 
-// Defaults are ViT-B/16, the model Blended Diffusion guides with.
-struct ClipConfig {
-  int64_t embed_dim = 512;
-  int64_t image_resolution = 224;
-  int64_t vision_layers = 12;
-  int64_t vision_width = 768;
-  int64_t vision_patch_size = 16;
-  int64_t context_length = 77;
-  int64_t vocab_size = 49408;
-  int64_t transformer_width = 512;
-  int64_t transformer_heads = 8;
-  int64_t transformer_layers = 12;
-
-  int64_t vision_heads() const { return vision_width / 64; }  // as CLIP's build_model
-  int64_t grid() const { return image_resolution / vision_patch_size; }
-  bool operator==(const ClipConfig& o) const;
-  bool operator!=(const ClipConfig& o) const { return !(*this == o); }
-  std::string to_string() const;
-};
+using bd::ClipConfig;  // CLIP's build_model arguments
 
 // As CLIP's build_model: layer counts from the resblock keys, widths, patch, grid and
 // sizes from shapes, text heads = width / text_head_width (shapes cannot tell heads;

@@ -3,9 +3,9 @@
 #include <map>
 #include <unordered_map>
 
+#include "core/unicode_text.h"
 #include "io/atomic_file.h"
 #include "text/text_clean.h"
-#include "text/unicode_text.h"
 
 namespace bd::text {
 
@@ -21,7 +21,7 @@ std::string byte_symbol(unsigned char byte) {
     int n = 0;
     for (int b = 0; b < 256; ++b) {
       const char32_t c = printable(b) ? static_cast<char32_t>(b) : static_cast<char32_t>(256 + n++);
-      append_utf8(t[b], c);
+      core::append_utf8(t[b], c);
     }
     return t;
   }();

@@ -10,8 +10,8 @@
 
 #include "bd/error.h"
 #include "core/log.h"
+#include "core/unicode_text.h"
 #include "text/text_clean.h"
-#include "text/unicode_text.h"
 
 namespace bd::text {
 
@@ -136,7 +136,7 @@ ClipTokenizer::ClipTokenizer(std::shared_ptr<const Vocab> vocab, std::shared_ptr
 ClipTokenizer ClipTokenizer::from_file(const std::string& merges_path, TokenizerOptions options) {
   const std::string data = read_maybe_gzipped(merges_path);
   if (data.empty()) throw file_error(merges_path, "is empty (expected a header line and merges)");
-  if (utf32_to_utf8(utf8_to_utf32(data)) != data)
+  if (core::utf32_to_utf8(core::utf8_to_utf32(data)) != data)
     throw file_error(merges_path, "is not UTF-8 text");
 
   auto vocab = std::make_shared<Vocab>();
@@ -144,7 +144,7 @@ ClipTokenizer ClipTokenizer::from_file(const std::string& merges_path, Tokenizer
   const ByteSymbols& bytes = byte_symbols();
   for (unsigned char b : bytes.byte_of_index) {
     std::string symbol;
-    append_utf8(symbol, bytes.symbol_of_byte[b]);
+    core::append_utf8(symbol, bytes.symbol_of_byte[b]);
     vocab->add(symbol);
   }
   for (int i = 0; i < 256; ++i) vocab->add(vocab->tokens[i] + kEndOfWord);
@@ -300,9 +300,9 @@ std::string ClipTokenizer::decode(const std::vector<int64_t>& ids) const {
   for (int64_t id : ids) symbols += token(id);
   std::string bytes;
   const ByteSymbols& table = byte_symbols();
-  for (char32_t c : utf8_to_utf32(symbols))
+  for (char32_t c : core::utf8_to_utf32(symbols))
     bytes.push_back(static_cast<char>(table.byte_of_symbol.at(c)));
-  std::string text = utf32_to_utf8(utf8_to_utf32(bytes));
+  std::string text = core::utf32_to_utf8(core::utf8_to_utf32(bytes));
   for (std::size_t at = text.find(kEndOfWord); at != std::string::npos;
        at = text.find(kEndOfWord, at + 1)) {
     text.replace(at, 4, " ");

@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <utility>
 
-#include "text/unicode_text.h"
+#include "core/unicode_text.h"
 
 namespace bd::text {
 
@@ -94,12 +94,12 @@ std::size_t parse_named(std::u32string_view text, std::size_t pos, std::u32strin
   for (char32_t c : name) ascii.push_back(c < 0x80 ? static_cast<char>(c) : '\x01');
   // Whole name first, then the longest legacy prefix of at least 2 characters.
   if (auto value = html5_entity(ascii)) {
-    out += utf8_to_utf32(*value);
+    out += core::utf8_to_utf32(*value);
     return end;
   }
   for (std::size_t len = ascii.size() - 1; len >= 2; --len) {
     if (auto value = html5_entity(std::string_view(ascii).substr(0, len))) {
-      out += utf8_to_utf32(*value);
+      out += core::utf8_to_utf32(*value);
       out += name.substr(len);
       return end;
     }

@@ -1,7 +1,7 @@
 #include "text/text_clean.h"
 
+#include "core/unicode_text.h"
 #include "text/html_unescape.h"
-#include "text/unicode_text.h"
 
 namespace bd::text {
 
@@ -28,15 +28,17 @@ std::size_t match_literal(std::u32string_view text, std::size_t pos) {
   return 0;
 }
 
-bool is_other(char32_t c) { return !is_regex_space(c) && !is_letter(c) && !is_number(c); }
+bool is_other(char32_t c) {
+  return !core::is_regex_space(c) && !core::is_letter(c) && !core::is_number(c);
+}
 
 std::u32string collapse_whitespace(std::u32string_view text) {
   std::u32string out;
   out.reserve(text.size());
   for (std::size_t i = 0; i < text.size();) {
-    if (is_regex_space(text[i])) {
+    if (core::is_regex_space(text[i])) {
       out.push_back(U' ');
-      while (i < text.size() && is_regex_space(text[i])) ++i;
+      while (i < text.size() && core::is_regex_space(text[i])) ++i;
     } else {
       out.push_back(text[i++]);
     }
@@ -47,11 +49,11 @@ std::u32string collapse_whitespace(std::u32string_view text) {
 }  // namespace
 
 std::u32string clean_text(std::string_view utf8, TextFix fix) {
-  std::u32string text = utf8_to_utf32(utf8);
+  std::u32string text = core::utf8_to_utf32(utf8);
   if (fix == TextFix::Ftfy) text = fix_text(text);
-  text = strip(html_unescape(html_unescape(text)));
-  text = strip(collapse_whitespace(text));
-  return to_lower(text);
+  text = core::strip(html_unescape(html_unescape(text)));
+  text = core::strip(collapse_whitespace(text));
+  return core::to_lower(text);
 }
 
 std::vector<std::string> split_words(std::u32string_view text) {
@@ -61,19 +63,19 @@ std::vector<std::string> split_words(std::u32string_view text) {
     std::size_t end = i + match_literal(text, i);
     if (end == i) {
       const char32_t c = text[i];
-      if (is_regex_space(c)) {
+      if (core::is_regex_space(c)) {
         ++i;
         continue;
       }
-      if (is_letter(c)) {
-        while (end < text.size() && is_letter(text[end])) ++end;
-      } else if (is_number(c)) {
+      if (core::is_letter(c)) {
+        while (end < text.size() && core::is_letter(text[end])) ++end;
+      } else if (core::is_number(c)) {
         end = i + 1;  // digits are split one by one
       } else {
         while (end < text.size() && is_other(text[end])) ++end;
       }
     }
-    words.push_back(utf32_to_utf8(text.substr(i, end - i)));
+    words.push_back(core::utf32_to_utf8(text.substr(i, end - i)));
     i = end;
   }
   return words;

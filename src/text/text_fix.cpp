@@ -4,8 +4,8 @@
 #include <array>
 #include <optional>
 
+#include "core/unicode_text.h"
 #include "text/html_unescape.h"
-#include "text/unicode_text.h"
 
 namespace bd::text {
 
@@ -32,8 +32,8 @@ std::optional<unsigned char> cp1252_byte(char32_t c) {
 
 // Decodes strictly; nullopt when the bytes are not valid UTF-8.
 std::optional<std::u32string> decode_utf8_strict(const std::string& bytes) {
-  std::u32string out = utf8_to_utf32(bytes);
-  if (utf32_to_utf8(out) != bytes) return std::nullopt;  // a U+FFFD was substituted
+  std::u32string out = core::utf8_to_utf32(bytes);
+  if (core::utf32_to_utf8(out) != bytes) return std::nullopt;  // a U+FFFD was substituted
   return out;
 }
 
@@ -123,7 +123,7 @@ std::u32string fix_latin_ligatures(std::u32string_view text) {
     if (c == 0xFB05) {
       out += U"\u017Ft";
     } else if (std::find(std::begin(kLigatures), std::end(kLigatures), c) != std::end(kLigatures)) {
-      out += normalize(std::u32string(1, c), NormalForm::NFKC);
+      out += core::normalize(std::u32string(1, c), core::NormalForm::NFKC);
     } else {
       out.push_back(c);
     }
@@ -139,7 +139,7 @@ std::u32string fix_character_width(std::u32string_view text) {
     if (c == 0x3000) {
       out.push_back(U' ');
     } else if (c >= 0xFF01 && c <= 0xFFEF) {
-      out += normalize(std::u32string(1, c), NormalForm::NFKC);
+      out += core::normalize(std::u32string(1, c), core::NormalForm::NFKC);
     } else {
       out.push_back(c);
     }
@@ -173,7 +173,7 @@ std::u32string remove_terminal_escapes(std::u32string_view text) {
   while (i < text.size()) {
     if (text[i] == 0x1B && i + 1 < text.size() && text[i + 1] == U'[') {
       std::size_t j = i + 2;
-      while (j < text.size() && (is_decimal_digit(text[j]) || text[j] == U';')) ++j;
+      while (j < text.size() && (core::is_decimal_digit(text[j]) || text[j] == U';')) ++j;
       if (j < text.size() &&
           ((text[j] >= U'a' && text[j] <= U'z') || (text[j] >= U'A' && text[j] <= U'Z'))) {
         i = j + 1;
@@ -212,7 +212,7 @@ std::optional<std::u32string> ftfy_entity(std::u32string_view match) {
     if (decoded.find(U';') != std::u32string::npos) return std::nullopt;
     return decoded;
   }
-  if (auto value = html5_entity(name)) return utf8_to_utf32(*value);
+  if (auto value = html5_entity(name)) return core::utf8_to_utf32(*value);
   // ftfy also reads "&NTILDE;" as "Ñ": the all-caps spelling of an all-lowercase name.
   std::string lower = name;
   for (char& c : lower) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
@@ -223,7 +223,7 @@ std::optional<std::u32string> ftfy_entity(std::u32string_view match) {
   if (!value) return std::nullopt;
   // Only when the capitalised name is no entity of its own, nor a legacy prefix of one.
   if (html_unescape(match) != match) return std::nullopt;
-  return to_upper(utf8_to_utf32(*value));
+  return core::to_upper(core::utf8_to_utf32(*value));
 }
 
 // ftfy's unescape_html: "&#?[0-9A-Za-z]{1,24};" only, so "&amp" alone stays.
@@ -261,7 +261,7 @@ std::u32string fix_segment(std::u32string text, bool unescape) {
     text = fix_line_breaks(text);
     text = remove_terminal_escapes(text);
     text = remove_control_chars(text);
-    text = normalize(text, NormalForm::NFC);
+    text = core::normalize(text, core::NormalForm::NFC);
     if (text == before) return text;
   }
 }

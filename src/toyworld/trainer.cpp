@@ -17,8 +17,8 @@
 #include "core/log.h"
 #include "core/sha256.h"
 #include "io/atomic_file.h"
-#include "io/model_config_json.h"
 #include "io/safetensors.h"
+#include "pack/network_config_json.h"
 #include "text/bpe_learner.h"
 #include "toyworld/checkpoint.h"
 #include "toyworld/clip_trainer.h"
@@ -37,7 +37,7 @@ constexpr const char* kMerges = "merges.txt";
 std::shared_ptr<spdlog::logger> logger() { return log::get("toyworld"); }
 
 std::string architecture_json(const PackArchitecture& a) {
-  return nlohmann::json{{"unet", io::to_json(a.unet)}, {"clip", io::to_json(a.clip)}}.dump();
+  return nlohmann::json{{"unet", pack::to_json(a.unet)}, {"clip", pack::to_json(a.clip)}}.dump();
 }
 
 std::string minutes_text(double seconds) {
@@ -117,15 +117,15 @@ void export_pack(const TrainOptions& o, const PackArchitecture& arch, UNetTraine
       "Prompts of the form 'a <colour> <shape>' (optionally with small/medium/large).";
   j["image_size"] = arch.unet.image_size;
   auto unet_entry = file_entry(out / "unet.safetensors");
-  unet_entry["create_model"] = io::to_json(arch.unet);
+  unet_entry["create_model"] = pack::to_json(arch.unet);
   j["unet"] = unet_entry;
   auto clip_entry = file_entry(out / "clip.safetensors");
-  clip_entry["config"] = io::to_json(arch.clip);
+  clip_entry["config"] = pack::to_json(arch.clip);
   j["clip"] = clip_entry;
   auto tok = file_entry(out / kMerges);
   tok["context_length"] = arch.clip.context_length;
   j["tokenizer"] = tok;
-  j["diffusion"] = io::to_json(diff);
+  j["diffusion"] = pack::to_json(diff);
   // 50 respaced steps, 12 skipped (the same edit strength as the published 100 / 25) at
   // half the cost: the feasibility run's setting, enough for networks this small.
   j["defaults"] = {{"timestep_respacing", "50"},

@@ -26,11 +26,11 @@
 #include "bd/engine.h"
 #include "bd/runtime.h"
 #include "bd/error.h"
-#include "io/model_config_json.h"
 #include "io/safetensors.h"
 #include "nn/clip.h"
 #include "nn/layers.h"
 #include "nn/unet.h"
+#include "pack/network_config_json.h"
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
@@ -116,10 +116,10 @@ int main(int argc, char** argv) {
     const auto t_make = Clock::now();
     {
       bd::nn::UNet unet(
-          bd::nn::unet_config_from_args(bd::io::create_model_args_from_json(cfg.at("unet"))));
+          bd::nn::unet_config_from_args(bd::pack::create_model_args_from_json(cfg.at("unet"))));
       randomize(*unet);
       bd::io::write_safetensors(work + "/unet.safetensors", bd::nn::named_tensors(*unet));
-      bd::nn::Clip clip(bd::io::clip_config_from_json(cfg.at("clip")));
+      bd::nn::Clip clip(bd::pack::clip_config_from_json(cfg.at("clip")));
       randomize(*clip);
       bd::io::write_safetensors(work + "/clip.safetensors", bd::nn::named_tensors(*clip));
     }

@@ -25,7 +25,6 @@
 #include "bd/model_pack.h"
 #include "bd/runtime.h"
 #include "blended_fixture.h"
-#include "io/model_config_json.h"
 #include "io/safetensors.h"
 #include "io/state_dict.h"
 #include "io/tensor_file.h"
@@ -33,6 +32,7 @@
 #include "nn/clip_state.h"
 #include "nn/layers.h"
 #include "nn/unet.h"
+#include "pack/network_config_json.h"
 #include "test_support.h"
 
 using namespace bd;
@@ -94,7 +94,7 @@ void check_unet(Report& report, const torch::Device& device) {
   for (const auto& path : test::reference_files("unet_")) {
     const io::TensorFile file = io::read_tensor_file(path);
     const auto kwargs = test::read_sidecar(path).at("create_model_kwargs");
-    nn::UNet unet(nn::unet_config_from_args(io::create_model_args_from_json(kwargs)));
+    nn::UNet unet(nn::unet_config_from_args(pack::create_model_args_from_json(kwargs)));
     io::load_state_dict(*unet, nn::strip_prefix(file.tensors, "sd."), path);
     nn::freeze(*unet);
     unet->to(device);
@@ -112,7 +112,7 @@ void check_unet(Report& report, const torch::Device& device) {
 void check_clip(Report& report, const torch::Device& device) {
   for (const auto& path : test::reference_files("clip_")) {
     const io::TensorFile file = io::read_tensor_file(path);
-    nn::Clip clip(io::clip_config_from_json(test::read_sidecar(path).at("clip_kwargs")));
+    nn::Clip clip(pack::clip_config_from_json(test::read_sidecar(path).at("clip_kwargs")));
     nn::load_clip_state(clip, nn::strip_prefix(file.tensors, "sd."), path);
     nn::freeze(*clip);
     clip->to(device);
@@ -258,8 +258,9 @@ std::string write_published_size_pack(const std::string& dir) {
   std::filesystem::create_directories(dir);
   nlohmann::json manifest = nlohmann::json::parse(std::ifstream("models/adm256-clip-vitb16/pack.json"));
   torch::manual_seed(0);
-  nn::UNet unet(nn::unet_config_from_args(io::create_model_args_from_json(manifest["unet"]["create_model"])));
-  nn::Clip clip(io::clip_config_from_json(manifest["clip"]["config"]));
+  nn::UNet unet(nn::unet_config_from_args(
+      pack::create_model_args_from_json(manifest["unet"]["create_model"])));
+  nn::Clip clip(pack::clip_config_from_json(manifest["clip"]["config"]));
   const auto named = [](torch::nn::Module& m) {
     std::vector<io::NamedTensor> out;
     for (const auto& p : m.named_parameters()) out.push_back({p.key(), p.value().detach().contiguous()});

@@ -10,13 +10,13 @@
 #include <optional>
 
 #include "bd/error.h"
+#include "core/unicode_text.h"
 #include "io/tensor_file.h"
 #include "test_support.h"
 #include "text/clip_tokenizer.h"
 #include "text/html_unescape.h"
 #include "text/text_clean.h"
 #include "text/token_tensor.h"
-#include "text/unicode_text.h"
 
 using namespace bd;
 using text::ClipTokenizer;
@@ -251,8 +251,8 @@ class TestTokenizer : public QObject {
   void htmlUnescape() {
     QFETCH(QString, input);
     QFETCH(QString, once);
-    const std::u32string out = text::html_unescape(text::utf8_to_utf32(input.toStdString()));
-    QCOMPARE(QString::fromStdString(text::utf32_to_utf8(out)), once);
+    const std::u32string out = text::html_unescape(core::utf8_to_utf32(input.toStdString()));
+    QCOMPARE(QString::fromStdString(core::utf32_to_utf8(out)), once);
   }
 
   void cleaning_data() {
@@ -283,7 +283,7 @@ class TestTokenizer : public QObject {
     QFETCH(int, fix);
     QFETCH(QString, cleaned);
     const std::u32string out = text::clean_text(input.toStdString(), static_cast<TextFix>(fix));
-    QCOMPARE(QString::fromStdString(text::utf32_to_utf8(out)), cleaned);
+    QCOMPARE(QString::fromStdString(core::utf32_to_utf8(out)), cleaned);
   }
 
   void splitsLikeClipRegex_data() {
@@ -303,7 +303,7 @@ class TestTokenizer : public QObject {
     QFETCH(QString, input);
     QFETCH(QStringList, words);
     QStringList got;
-    for (const std::string& w : text::split_words(text::utf8_to_utf32(input.toStdString()))) {
+    for (const std::string& w : text::split_words(core::utf8_to_utf32(input.toStdString()))) {
       got << QString::fromStdString(w);
     }
     QCOMPARE(got, words);

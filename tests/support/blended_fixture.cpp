@@ -5,10 +5,10 @@
 #include <stdexcept>
 
 #include "editing/noise.h"
-#include "io/model_config_json.h"
 #include "io/state_dict.h"
 #include "nn/clip_state.h"
 #include "nn/layers.h"
+#include "pack/network_config_json.h"
 #include "test_support.h"
 
 namespace bd::test {
@@ -26,16 +26,17 @@ std::vector<io::NamedTensor> weights_named_in(const std::string& path, const std
 
 BlendedFixture load_blended_fixture(const std::string& path, const torch::Device& device) {
   BlendedFixture f{path, read_sidecar(path), io::read_tensor_file(path), device};
-  f.unet = nn::UNet(nn::unet_config_from_args(io::create_model_args_from_json(f.meta.at("unet_config"))));
+  f.unet = nn::UNet(
+      nn::unet_config_from_args(pack::create_model_args_from_json(f.meta.at("unet_config"))));
   io::load_state_dict(*f.unet, weights_named_in(path, f.meta.at("weights").at("unet")), "unet weights");
   nn::freeze(*f.unet);
   f.unet->to(device);
-  f.clip = nn::Clip(io::clip_config_from_json(f.meta.at("clip_config")));
+  f.clip = nn::Clip(pack::clip_config_from_json(f.meta.at("clip_config")));
   nn::load_clip_state(f.clip, weights_named_in(path, f.meta.at("weights").at("clip")), "clip weights");
   nn::freeze(*f.clip);
   f.clip->to(device);
   f.diffusion = std::make_unique<diffusion::GaussianDiffusion>(diffusion::GaussianDiffusion::create(
-      io::diffusion_config_from_json(f.meta.at("model_and_diffusion_config"))));
+      pack::diffusion_config_from_json(f.meta.at("model_and_diffusion_config"))));
   for (std::size_t i = 0;; ++i) {
     char key[16];
     std::snprintf(key, sizeof key, "noise.%03zu", i);

@@ -119,7 +119,7 @@ class TestCheckpoints : public QObject {
   void refusesAnyNonWhitelistedGlobal() {
     QFETCH(QByteArray, pickle);
     QFETCH(QString, global);
-    std::vector<io::pickle::ValuePtr> storages;
+    std::vector<io::pickle::ValueId> storages;
     io::pickle::Unpickler u(reinterpret_cast<const std::uint8_t*>(pickle.data()), pickle.size(), "test.pkl",
                             io::torch_pickle_hooks({}, &storages));
     try {
@@ -162,19 +162,19 @@ class TestCheckpoints : public QObject {
 
   void refusesViewsOutsideTheirStorage() {
     // Storage of 12 floats; a 4x4 view would read past it.
-    std::vector<io::pickle::ValuePtr> storages;
-    auto storage = io::pickle::make(io::pickle::Kind::Storage);
-    storage->dtype = torch::kFloat32;
-    storage->numel = 12;
-    storage->tensor = torch::zeros({12});
-    auto view = io::pickle::make(io::pickle::Kind::Tensor);
-    view->storage = storage;
-    view->sizes = {4, 4};
-    view->strides = {4, 1};
-    QVERIFY_THROWS_EXCEPTION(Error, io::materialize_tensors(view, "x.pt"));
-    view->sizes = {3, 4};
-    io::materialize_tensors(view, "x.pt");
-    QCOMPARE(view->tensor.numel(), 12);
+    io::pickle::Pickle p;
+    const io::pickle::ValueId storage = p.values.make(io::pickle::Kind::Storage);
+    p.values[storage].dtype = torch::kFloat32;
+    p.values[storage].numel = 12;
+    p.values[storage].tensor = torch::zeros({12});
+    p.root = p.values.make(io::pickle::Kind::Tensor);
+    p.object().storage = storage;
+    p.object().sizes = {4, 4};
+    p.object().strides = {4, 1};
+    QVERIFY_THROWS_EXCEPTION(Error, io::materialize_tensors(p, "x.pt"));
+    p.object().sizes = {3, 4};
+    io::materialize_tensors(p, "x.pt");
+    QCOMPARE(p.object().tensor.numel(), 12);
   }
 
   void loadStateDictListsEveryProblem() {

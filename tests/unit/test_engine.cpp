@@ -261,8 +261,11 @@ class TestEngine : public QObject {
       QFAIL("accepted a manifest with fields of the wrong type");
     } catch (const Error& e) {
       const QString msg = e.what();
-      for (const char* expected : {"name is object, expected a string", "format is number, expected a string",
-                                   "description is array", "tokenizer.context_length is not a length"})
+      for (const char* expected : {"pack.json: name: expected a string, got {}",
+                                   "pack.json: format: expected a string, got 1",
+                                   "pack.json: description: expected a string, got []",
+                                   "pack.json: tokenizer.context_length: expected an integer from "
+                                   "2 to 4096, got \"long\""})
         QVERIFY2(msg.contains(expected), e.what());
     }
   }
@@ -285,12 +288,15 @@ class TestEngine : public QObject {
       QFAIL("accepted defaults that do not fit");
     } catch (const Error& e) {
       const QString msg = e.what();
-      for (const char* expected : {"defaults.seed: expected an integer, got 1e+300",
-                                   "defaults.batch_size: batch_size must be in [1, 64], got 10000000000",
-                                   "defaults.iterations: iterations must be in [1, 1000], got -1",
-                                   "defaults.ddim: expected true or false, got \"yes\"",
-                                   "defaults.clip_lamda: not an edit parameter", "speed.cpu_seconds_per_step is not",
-                                   "speed.cpu_threads is not a thread count"})
+      for (const char* expected :
+           {"pack.json: defaults.seed: expected an integer, got 1e+300",
+            "pack.json: defaults.batch_size: batch_size must be in [1, 64], got 10000000000",
+            "pack.json: defaults.iterations: iterations must be in [1, 1000], got -1",
+            "pack.json: defaults.ddim: expected true or false, got \"yes\"",
+            "pack.json: defaults.clip_lamda: not an edit parameter",
+            "pack.json: speed.cpu_seconds_per_step: expected a number of seconds (above 0, at most "
+            "1e6), got -3",
+            "pack.json: speed.cpu_threads: expected an integer from 1 to 4096, got 1.5"})
         QVERIFY2(msg.contains(expected), e.what());
     }
     // Alone, too.
@@ -318,7 +324,7 @@ class TestEngine : public QObject {
 
     const std::string dir = test::scratch_dir("engine_lpips_pack");
     for (const char* f : {"unet.safetensors", "clip.safetensors", "merges.txt"}) fs::copy(pack_.dir + "/" + f, dir + "/" + f);
-    nlohmann::json manifest = nlohmann::json::parse(pack_.manifest_json);
+    nlohmann::json manifest = nlohmann::json::parse(std::ifstream(pack_.dir + "/pack.json"));
     manifest["lpips"] = {{"files", {{{"file", test::source_path("tests/data/reference/lpips_dev_vgg.pth")}},
                                     {{"file", test::source_path("tests/data/reference/lpips_dev_lin.pth")}}}}};
     std::ofstream(dir + "/pack.json") << manifest.dump(1);

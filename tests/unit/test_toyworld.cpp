@@ -11,9 +11,9 @@
 #include <nlohmann/json.hpp>
 
 #include "core/sha256.h"
-#include "io/model_config_json.h"
 #include "nn/clip.h"
 #include "nn/unet.h"
+#include "pack/network_config_json.h"
 #include "test_support.h"
 #include "text/bpe_learner.h"
 #include "text/clip_tokenizer.h"
@@ -264,14 +264,14 @@ class TestToyWorld : public QObject {
       QCOMPARE(j.at(role).at("bytes").get<int64_t>(),
                static_cast<int64_t>(std::filesystem::file_size(file)));
     }
-    const auto args = io::create_model_args_from_json(j.at("unet").at("create_model"));
+    const auto args = pack::create_model_args_from_json(j.at("unet").at("create_model"));
     nn::UNetLoadOptions uo;
     uo.unobservable = nn::unet_config_from_args(args);
     auto unet = nn::load_unet(o.out_dir + "/unet.safetensors", torch::kCPU, uo);
     QCOMPARE(unet->config(), nn::unet_config_from_args(args));
     auto out = unet->forward(torch::zeros({1, 3, kImageSize, kImageSize}), torch::tensor({10.f}));
     QCOMPARE(out.size(1), int64_t{6});
-    const auto cc = io::clip_config_from_json(j.at("clip").at("config"));
+    const auto cc = pack::clip_config_from_json(j.at("clip").at("config"));
     auto clip = nn::load_clip(o.out_dir + "/clip.safetensors", torch::kCPU);  // 64-wide text heads
     QCOMPARE(clip->config(), cc);
     const auto tok = text::ClipTokenizer::from_file(o.out_dir + "/merges.txt");

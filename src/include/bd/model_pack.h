@@ -7,20 +7,29 @@
 #include <vector>
 
 #include "bd/edit_params.h"
+#include "bd/network_config.h"
 
 namespace bd {
 
 struct PackFile {
-  std::string role;     // "unet", "clip", "tokenizer"
-  std::string path;     // absolute or relative to the pack folder, as resolved
-  std::string sha256;   // expected, lower-case hex; "" when the manifest gives none
-  int64_t bytes = -1;   // expected size; -1 when unknown
-  std::string source;   // where users get it (published packs), for messages
+  std::string role;    // "unet", "clip", "tokenizer"
+  std::string path;    // absolute or relative to the pack folder, as resolved
+  std::string sha256;  // expected, lower-case hex; "" when the manifest gives none
+  int64_t bytes = -1;  // expected size; -1 when unknown
+  std::string source;  // where users get it (published packs), for messages
   // Other files accepted in its place (e.g. the Hugging Face CLIP safetensors for OpenAI's
   // TorchScript archive). When `path` is absent and one of these exists, load_model_pack
   // puts that one here and the others, the manifest's first choice included, in this list.
   std::vector<PackFile> alternatives;
 };
+
+// How a pack edits (pack.json "method"): the sampler its networks serve.
+enum class PackMethod {
+  Blended,        // "blended", the default: pixel-space Blended Diffusion, CLIP-guided ADM UNet
+  BlendedLatent,  // "blended-latent": Blended Latent Diffusion (VAE + text-conditional UNet)
+};
+// "blended", "blended-latent".
+std::string method_name(PackMethod method);
 
 struct ModelPack {
   std::string dir;
@@ -39,11 +48,20 @@ struct ModelPack {
   // editor asks before an edit this figure says will be long.
   double cpu_seconds_per_step = 0.0;
   int cpu_threads = 1;
-  std::string manifest_json;  // the whole pack.json, for the engine's architecture keys
-  EditParams defaults;        // the reference's defaults overridden by the pack's
+  PackMethod method = PackMethod::Blended;
+  // pack.json "unet.create_model": what the weights' shapes cannot tell (heads, attention
+  // order). Absent: the published checkpoints' 64-channel heads and legacy order.
+  std::optional<CreateModelArgs> unet_args;
+  // pack.json "clip.config": the text tower's head count, which shapes cannot tell.
+  // Absent: every published CLIP's 64-wide heads.
+  std::optional<ClipConfig> clip_config;
+  // pack.json "diffusion"; its timestep_respacing is replaced by each edit's.
+  DiffusionConfig diffusion;
+  EditParams defaults;  // the reference's defaults overridden by the pack's
 };
 
-// Reads DIR/pack.json. Throws bd::Error(ModelFiles) naming the file and every problem.
+// Reads and checks DIR/pack.json, every section. Throws bd::Error(ModelFiles) listing
+// every problem at once, each naming the file and the JSON path at fault.
 ModelPack load_model_pack(const std::string& dir);
 
 struct PackCheck {

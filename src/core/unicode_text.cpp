@@ -1,4 +1,4 @@
-#include "text/unicode_text.h"
+#include "core/unicode_text.h"
 
 #include <unicode/locid.h>
 #include <unicode/normalizer2.h>
@@ -7,7 +7,7 @@
 
 #include "bd/error.h"
 
-namespace bd::text {
+namespace bd::core {
 
 namespace {
 
@@ -136,4 +136,4 @@ std::u32string strip(std::u32string_view text) {
   return std::u32string(text.substr(begin, end - begin));
 }
 
-}  // namespace bd::text
+}  // namespace bd::core

@@ -1,10 +1,11 @@
 #pragma once
-// The few Unicode services the tokenizer needs, in Python's terms, backed by ICU.
-// Text is processed as UTF-32 so that "one character" means what it means in Python.
+// Unicode services in Python's terms, backed by ICU: UTF-8 decoding for the file readers
+// (EXIF text) and the character classes, case mapping and normalisation the tokenizer
+// needs. Text is processed as UTF-32 so that "one character" means what it means in Python.
 #include <string>
 #include <string_view>
 
-namespace bd::text {
+namespace bd::core {
 
 // Invalid UTF-8 becomes U+FFFD per bad byte (Python's errors="replace" is per maximal
 // subpart; a C++ caller with invalid bytes gets a close, never a crash).
@@ -29,4 +30,4 @@ std::u32string normalize(std::u32string_view text, NormalForm form);
 // str.strip() with Python's whitespace.
 std::u32string strip(std::u32string_view text);
 
-}  // namespace bd::text
+}  // namespace bd::core

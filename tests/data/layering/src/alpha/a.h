@@ -1,0 +1,3 @@
+#pragma once
+// Fixture: alpha -> beta -> gamma -> alpha, a cycle the layering check must report.
+#include "beta/b.h"

@@ -1,0 +1,2 @@
+#include "alpha/a.h"
+int h();
