@@ -67,6 +67,25 @@ void require_defaults(const nlohmann::json& j,
           value.dump() + ")");
 }
 
+// Fields where null means a different network (no mid block, no output norm, ...), not
+// "use the default".
+void require_non_null(const nlohmann::json& j, const std::vector<const char*>& keys) {
+  for (const char* key : keys)
+    if (j.contains(key) && j.at(key).is_null())
+      bad(std::string("'") + key + "' = null is not supported");
+}
+
+// A side length: an int, or [height, width] of which the first is kept (informative only).
+void read_side(const nlohmann::json& j, const char* key, int64_t& out) {
+  if (j.contains(key) && j.at(key).is_array()) {
+    std::vector<int64_t> sides;
+    read(j, key, sides);
+    if (!sides.empty()) out = sides.front();
+  } else {
+    read(j, key, out);
+  }
+}
+
 void expect_class(const nlohmann::json& j, const char* name) {
   if (j.contains("_class_name") && j.at("_class_name") != name)
     bad("config is for " + j.at("_class_name").dump() + ", not " + name);
@@ -113,8 +132,9 @@ nn::UNet2DConditionConfig unet2d_condition_config_from_json(const nlohmann::json
                        {"cross_attention_norm", nullptr},
                        {"num_attention_heads", nullptr},
                        {"reverse_transformer_layers_per_block", nullptr}});
+  require_non_null(j, {"mid_block_type", "norm_num_groups", "attention_head_dim"});
   nn::UNet2DConditionConfig c;
-  read(j, "sample_size", c.sample_size);
+  read_side(j, "sample_size", c.sample_size);
   read(j, "in_channels", c.in_channels);
   read(j, "out_channels", c.out_channels);
   read(j, "flip_sin_to_cos", c.flip_sin_to_cos);
@@ -148,6 +168,7 @@ nn::AutoencoderKLConfig autoencoder_kl_config_from_json(const nlohmann::json& j)
                        {"latents_mean", nullptr},
                        {"latents_std", nullptr},
                        {"shift_factor", nullptr}});
+  require_non_null(j, {"norm_num_groups"});
   nn::AutoencoderKLConfig c;
   read(j, "in_channels", c.in_channels);
   read(j, "out_channels", c.out_channels);
@@ -157,13 +178,7 @@ nn::AutoencoderKLConfig autoencoder_kl_config_from_json(const nlohmann::json& j)
   read(j, "block_out_channels", c.block_out_channels);
   read(j, "layers_per_block", c.layers_per_block);
   read(j, "norm_num_groups", c.norm_num_groups);
-  if (j.contains("sample_size") && j.at("sample_size").is_array()) {
-    std::vector<int64_t> sides;
-    read(j, "sample_size", sides);
-    if (!sides.empty()) c.sample_size = sides.front();
-  } else {
-    read(j, "sample_size", c.sample_size);
-  }
+  read_side(j, "sample_size", c.sample_size);
   read(j, "scaling_factor", c.scaling_factor);
   read(j, "use_quant_conv", c.use_quant_conv);
   read(j, "use_post_quant_conv", c.use_post_quant_conv);

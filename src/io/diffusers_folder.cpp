@@ -71,7 +71,15 @@ template <typename Net, typename Parse>
 Net load_component(const std::string& dir, const std::vector<std::string>& stems, Parse parse,
                    const torch::Device& device, const LoadOptions& options, const char* what) {
   try {
-    const auto config = parse(read_json_file((fs::path(dir) / "config.json").string()));
+    const std::string config_path = (fs::path(dir) / "config.json").string();
+    const nlohmann::json j = read_json_file(config_path);
+    const auto config = [&] {
+      try {
+        return parse(j);
+      } catch (const Error& e) {
+        throw e.with_context(config_path);
+      }
+    }();
     std::string stem = stems.front();  // when none is present, the error names the first
     for (const auto& s : stems)
       if (has_weights(dir, s)) {
@@ -80,9 +88,7 @@ Net load_component(const std::string& dir, const std::vector<std::string>& stems
       }
     const std::vector<TensorFile> files = read_component_weights(dir, stem);
     Net net(config);
-    load_state_dict(*net, all_tensors(files), files.size() == 1 ? files[0].path : dir, options);
-    nn::freeze(*net);
-    net->to(device);
+    load_frozen(*net, all_tensors(files), files.size() == 1 ? files[0].path : dir, options, device);
     log::nn()->info("{} from {}: {} ({} parameters) on {}", what, dir, config.to_string(),
                     nn::parameter_count(*net), device.str());
     return net;
@@ -92,6 +98,14 @@ Net load_component(const std::string& dir, const std::vector<std::string>& stems
 }
 
 }  // namespace
+
+void load_frozen(torch::nn::Module& net, const std::vector<NamedTensor>& tensors,
+                 const std::string& source, const LoadOptions& options,
+                 const torch::Device& device) {
+  load_state_dict(net, tensors, source, options);
+  nn::freeze(net);
+  net.to(device);
+}
 
 nn::UNet2DConditionModel load_unet2d_condition(const std::string& dir,
                                                const torch::Device& device) {

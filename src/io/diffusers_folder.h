@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "io/state_dict.h"
 #include "io/tensor_file.h"
 #include "nn/clip_text_hf.h"
 #include "nn/sd_unet.h"
@@ -21,6 +22,12 @@ std::vector<std::string> component_weight_files(const std::string& dir, const st
 
 // All tensors of those files, in file order (the TensorFiles keep mapped memory alive).
 std::vector<TensorFile> read_component_weights(const std::string& dir, const std::string& stem);
+
+// Fills a built network from tensors (io::load_state_dict: every key and shape checked,
+// all problems at once), freezes it (eval, no parameter gradients), moves it to `device`.
+void load_frozen(torch::nn::Module& net, const std::vector<NamedTensor>& tensors,
+                 const std::string& source, const LoadOptions& options,
+                 const torch::Device& device);
 
 // unet/: config.json + diffusion_pytorch_model.*. Built, loaded (every key and shape
 // checked, all problems reported at once), frozen (eval, no parameter gradients), moved to

@@ -1,8 +1,10 @@
 #pragma once
 // Stable Diffusion's text encoder in the Hugging Face transformers layout: CLIPTextModel
 // (models/clip/modeling_clip.py), as text_encoder/ of a diffusers folder holds it. SD 1.x
-// ships OpenAI's ViT-L/14 text tower (quick_gelu); SD 2.x OpenCLIP ViT-H's, converted to
-// this layout (gelu) with its last layer already removed.
+// ships OpenAI's ViT-L/14 text tower (quick_gelu) and conditions on last_hidden_state.
+// SD 2.x was trained on OpenCLIP ViT-H's penultimate layer followed by its final norm; the
+// diffusers conversion (gelu) drops the 24th layer, so there too the pipelines condition on
+// last_hidden_state of the 23 remaining layers. `penultimate` serves "clip skip" variants.
 #include <torch/nn/module.h>
 #include <torch/nn/modules/container/modulelist.h>
 #include <torch/nn/modules/embedding.h>

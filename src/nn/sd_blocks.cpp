@@ -21,15 +21,11 @@ torch::nn::GroupNorm group_norm(int64_t groups, int64_t channels, double eps) {
   return torch::nn::GroupNorm(torch::nn::GroupNormOptions(groups, channels).eps(eps));
 }
 
-// One [B·heads] slice of scores at a time never holds more than this many float32 values:
-// a 64×64 latent has 4096 positions, and all heads of its self-attention at once would
-// take 8·4096²·4 B = 512 MB per image.
-constexpr int64_t kScoreBudget = int64_t{1} << 26;
 }  // namespace
 
 torch::Tensor multi_head_attention(const torch::Tensor& q, const torch::Tensor& k,
-                                   const torch::Tensor& v, int64_t heads,
-                                   const torch::Tensor& mask) {
+                                   const torch::Tensor& v, int64_t heads, const torch::Tensor& mask,
+                                   int64_t max_scores) {
   const int64_t b = q.size(0), n = q.size(1), m = k.size(1), width = q.size(2);
   const int64_t d = width / heads;
   auto split = [&](const torch::Tensor& t, int64_t len) {  // -> [B·heads, len, d]
@@ -37,7 +33,7 @@ torch::Tensor multi_head_attention(const torch::Tensor& q, const torch::Tensor& 
   };
   const torch::Tensor qh = split(q, n), kh = split(k, m), vh = split(v, m);
   const double scale = 1.0 / std::sqrt(static_cast<double>(d));
-  const int64_t step = std::max<int64_t>(1, kScoreBudget / std::max<int64_t>(1, n * m));
+  const int64_t step = std::max<int64_t>(1, max_scores / std::max<int64_t>(1, n * m));
   std::vector<torch::Tensor> parts;
   for (int64_t i = 0; i < b * heads; i += step) {
     const int64_t end = std::min(b * heads, i + step);

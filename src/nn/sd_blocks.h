@@ -15,9 +15,13 @@ namespace bd::nn {
 // mask: additive [N, M] (the same for every image and head, e.g. causal) or undefined.
 // Returns [B, N, heads·d]. The scores and the softmax are computed in float32 whatever the
 // input dtype (diffusers' upcast_attention / upcast_softmax; a no-op in float32).
+// Image-head slices are processed in groups holding at most `max_scores` float32 scores at
+// a time: all heads of a 64×64 latent's self-attention at once would take
+// 8·4096²·4 B = 512 MB per image.
 torch::Tensor multi_head_attention(const torch::Tensor& q, const torch::Tensor& k,
                                    const torch::Tensor& v, int64_t heads,
-                                   const torch::Tensor& mask = {});
+                                   const torch::Tensor& mask = {},
+                                   int64_t max_scores = int64_t{1} << 26);
 
 struct ResnetBlock2DOptions {
   int64_t in_channels = 0;

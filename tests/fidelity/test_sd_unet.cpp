@@ -10,6 +10,7 @@
 #include "bd/error.h"
 #include "io/diffusers_config.h"
 #include "io/diffusers_folder.h"
+#include "nn/sd_blocks.h"
 #include "nn/sd_unet.h"
 #include "sd_reference.h"
 #include "test_support.h"
@@ -77,6 +78,26 @@ class TestSDUNet : public QObject {
     QVERIFY_THROWS_EXCEPTION(c10::Error, unet->forward(x, torch::zeros({1}), ctx.slice(2, 1)));
   }
 
+  void attentionInGroupsOfHeadsIsTheSame() {
+    // The memory cap splits the image-head slices into groups; the result must not change.
+    torch::manual_seed(3);
+    const torch::Tensor q = torch::randn({2, 6, 12}), k = torch::randn({2, 5, 12}),
+                        v = torch::randn({2, 5, 12});
+    const torch::Tensor mask = torch::randn({6, 5});
+    const torch::Tensor whole = nn::multi_head_attention(q, k, v, 3, mask);
+    for (int64_t cap : {30, 60, 90, 1})  // 1, 2, 3 slices per group; 1 slice when below one
+      QVERIFY(torch::allclose(nn::multi_head_attention(q, k, v, 3, mask, cap), whole, 0, 1e-6));
+    // Against the definition, per image and head.
+    const torch::Tensor qh = q.view({2, 6, 3, 4}).transpose(1, 2),
+                        kh = k.view({2, 5, 3, 4}).transpose(1, 2),
+                        vh = v.view({2, 5, 3, 4}).transpose(1, 2);
+    const torch::Tensor ref = torch::softmax(torch::matmul(qh, kh.transpose(2, 3)) / 2.0 + mask, -1)
+                                  .matmul(vh)
+                                  .transpose(1, 2)
+                                  .reshape({2, 6, 12});
+    QVERIFY(torch::allclose(whole, ref, 0, 1e-6));
+  }
+
   void loadReportsEveryProblemAtOnce() {
     const test::SDReference r = test::read_sd_reference(test::reference_files("sd_unet_").front());
     const std::string drop = "mid_block.attentions.0.transformer_blocks.0.attn2.to_k.weight";
@@ -103,6 +124,10 @@ class TestSDUNet : public QObject {
     QVERIFY(c21.use_linear_projection);
     QCOMPARE(c21.cross_attention_dim, int64_t{1024});
     QCOMPARE(c21.layers_per_block, (std::vector<int64_t>{2, 2, 2, 2}));
+    // Newer files may give the sample size as [height, width].
+    nlohmann::json sides = sd15;
+    sides["sample_size"] = {96, 96};
+    QCOMPARE(io::unet2d_condition_config_from_json(sides).sample_size, int64_t{96});
   }
 
   void configRejectsWhatItCannotBuild_data() {
@@ -125,6 +150,8 @@ class TestSDUNet : public QObject {
                                 << "'in_channels' has the wrong type";
     QTest::newRow("nested layers") << R"({"transformer_layers_per_block": [[1, 2], 1, 1, 1]})"
                                    << "transformer_layers_per_block";
+    QTest::newRow("no mid block") << R"({"mid_block_type": null})"
+                                  << "'mid_block_type' = null";
     QTest::newRow("time shift") << R"({"resnet_time_scale_shift": "scale_shift"})"
                                 << "resnet_time_scale_shift";
   }
@@ -132,7 +159,9 @@ class TestSDUNet : public QObject {
     QFETCH(QString, patch);
     QFETCH(QString, named);
     nlohmann::json j = io::read_json_file(test::source_path("tests/data/sd/sd15_unet_config.json"));
-    j.merge_patch(nlohmann::json::parse(patch.toStdString()));
+    // Assigned, not merge_patch'ed: there a null would delete the key.
+    const nlohmann::json changes = nlohmann::json::parse(patch.toStdString());
+    for (const auto& [key, value] : changes.items()) j[key] = value;
     const std::string msg = config_error(j);
     QVERIFY2(!msg.empty(), "accepted");
     QVERIFY2(QString::fromStdString(msg).contains(named), msg.c_str());

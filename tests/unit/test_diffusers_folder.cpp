@@ -83,6 +83,25 @@ class TestDiffusersFolder : public QObject {
     QVERIFY_THROWS_EXCEPTION(Error, io::component_weight_files(dir, "diffusion_pytorch_model"));
   }
 
+  void configProblemsNameTheFile() {
+    const std::string ref = test::refvectors_dir() + "/sd_unet_conv";
+    const std::string dir = test::scratch_dir("diffusers_bad_config");
+    fs::copy_file(ref + "/diffusion_pytorch_model.safetensors",
+                  dir + "/diffusion_pytorch_model.safetensors");
+    nlohmann::json config;
+    std::ifstream(ref + "/config.json") >> config;
+    config["class_embed_type"] = "timestep";
+    std::ofstream(dir + "/config.json") << config.dump();
+    try {
+      io::load_unet2d_condition(dir, torch::kCPU);
+      QFAIL("loaded a UNet with class embeddings");
+    } catch (const Error& e) {
+      const QString msg = e.what();
+      QVERIFY2(msg.contains(QString::fromStdString(dir + "/config.json: 'class_embed_type'")),
+               qPrintable(msg));
+    }
+  }
+
   void missingConfigIsNamed() {
     const std::string dir = test::scratch_dir("diffusers_no_config");
     try {
