@@ -6,11 +6,10 @@
 
 #include <QtTest/QtTest>
 
-#include <fstream>
 #include <map>
-#include <sstream>
 
 #include "io/diffusers_config.h"
+#include "key_manifest.h"
 #include "nn/clip_text_hf.h"
 #include "nn/layers.h"
 #include "nn/sd_unet.h"
@@ -21,22 +20,10 @@ using namespace bd;
 
 namespace {
 
-// Manifest rows "key<TAB>[d0, d1, ...]<TAB>numel"; '#' starts a comment line.
+// key -> shape of a "key<TAB>[d0, d1, ...]<TAB>numel" manifest.
 std::map<std::string, std::vector<int64_t>> manifest(const std::string& relative) {
-  std::ifstream in(test::source_path(relative));
-  if (!in) throw std::runtime_error("cannot open " + relative);
   std::map<std::string, std::vector<int64_t>> shapes;
-  for (std::string line; std::getline(in, line);) {
-    if (line.empty() || line.front() == '#') continue;
-    const size_t tab = line.find('\t');
-    const size_t open = line.find('[', tab), close = line.find(']', open);
-    std::vector<int64_t>& dims = shapes[line.substr(0, tab)];
-    std::string inner = line.substr(open + 1, close - open - 1);
-    for (char& c : inner)
-      if (c == ',') c = ' ';
-    std::istringstream ds(inner);
-    for (int64_t d; ds >> d;) dims.push_back(d);
-  }
+  for (const auto& row : test::read_manifest(relative)) shapes[row.columns.at(0)] = row.shape(1);
   return shapes;
 }
 
