@@ -230,15 +230,17 @@ ModelPack load_model_pack(const std::string& dir) {
   pack.dir = fs::absolute(dir).lexically_normal().string();
   JsonProblems problems("pack.json");
   nlohmann::json j;
+  bool parsed = true;
   try {
     j = nlohmann::json::parse(text.str());
-    if (j.is_object())
-      read_manifest(j, dir, pack, problems);
-    else
-      problems.expected("", "a JSON object", j);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // parse_error; out_of_range for huge numbers
     problems.add("", std::string("not valid JSON: ") + e.what());
+    parsed = false;
   }
+  if (parsed && j.is_object())
+    read_manifest(j, dir, pack, problems);
+  else if (parsed)
+    problems.expected("", "a JSON object", j);
   if (!problems.empty())
     problems.raise(manifest.string() + ": invalid model pack, " + std::to_string(problems.size()) +
                    (problems.size() == 1 ? " problem:" : " problems:"));

@@ -157,6 +157,10 @@ class TestModelPack : public QObject {
     QVERIFY2(msg.contains("pack.json: invalid model pack, 1 problem:") &&
                  msg.contains("pack.json: not valid JSON"),
              qPrintable(msg));
+    // nlohmann reports a number past double's range as out_of_range, not parse_error.
+    const QString huge = load_error(write_pack("huge_number", "{\"image_size\": 1E999999}"));
+    QVERIFY2(huge.contains("pack.json: not valid JSON") && huge.contains("number overflow"),
+             qPrintable(huge));
     QVERIFY2(load_error(write_pack("array", "[1, 2]"))
                  .contains("pack.json: expected a JSON object, got [1,2]"),
              qPrintable(load_error(write_pack("array", "[1, 2]"))));
