@@ -15,25 +15,12 @@
 #include "bd/error.h"
 #include "bd/runtime.h"
 #include "core/sha256.h"
+#include "test_images.h"
 #include "test_pack.h"
 #include "test_support.h"
 
 using namespace bd;
 namespace fs = std::filesystem;
-
-namespace {
-
-Image make_image(int w, int h, int channels) {
-  Image img;
-  img.width = w;
-  img.height = h;
-  img.channels = channels;
-  img.data.resize(static_cast<std::size_t>(w) * h * channels);
-  for (std::size_t i = 0; i < img.data.size(); ++i) img.data[i] = static_cast<std::uint8_t>((i * 37 + i / 7) % 251);
-  return img;
-}
-
-}  // namespace
 
 class TestEngine : public QObject {
   Q_OBJECT
@@ -50,7 +37,7 @@ class TestEngine : public QObject {
 
   void editsOnlyTheMaskedRegion() {
     EditRequest r;
-    r.image = make_image(60, 44, 3);
+    r.image = test::pattern_image(60, 44, 3);
     r.mask = test::rect_mask(60, 44, 20, 10, 34, 26);
     r.prompt = "red blue";
     r.params = pack_.defaults;
@@ -100,7 +87,7 @@ class TestEngine : public QObject {
 
   void seedsReproduceCandidates() {
     EditRequest r;
-    r.image = make_image(40, 40, 3);
+    r.image = test::pattern_image(40, 40, 3);
     r.mask = test::rect_mask(40, 40, 10, 10, 30, 30);
     r.prompt = "blue";
     r.params = pack_.defaults;
@@ -126,7 +113,7 @@ class TestEngine : public QObject {
   // the ones the whole batch gives at once (up to rounding), each under its own seed.
   void lanesGiveTheCandidatesOfOneBatch() {
     EditRequest r;
-    r.image = make_image(40, 40, 3);
+    r.image = test::pattern_image(40, 40, 3);
     r.mask = test::rect_mask(40, 40, 8, 12, 28, 30);
     r.prompt = "red";
     r.params = pack_.defaults;
@@ -157,7 +144,7 @@ class TestEngine : public QObject {
   // candidates to the last bit, must not depend on which engine set it last.
   void anEngineKeepsItsThreadsWhateverTheProcessLastSet() {
     EditRequest r;
-    r.image = make_image(40, 40, 3);
+    r.image = test::pattern_image(40, 40, 3);
     r.mask = test::rect_mask(40, 40, 8, 12, 28, 30);
     r.prompt = "red";
     r.params = pack_.defaults;
@@ -185,7 +172,7 @@ class TestEngine : public QObject {
     QFETCH(int, cancelAfter);
     std::atomic<bool> cancel{cancelAfter == 0};
     EditRequest r;
-    r.image = make_image(32, 32, 3);
+    r.image = test::pattern_image(32, 32, 3);
     r.mask = test::rect_mask(32, 32, 8, 8, 24, 24);
     r.prompt = "red";
     r.params = pack_.defaults;
@@ -213,7 +200,7 @@ class TestEngine : public QObject {
     QFETCH(int, which);
     QFETCH(QString, expected);
     EditRequest r;
-    r.image = make_image(32, 32, 3);
+    r.image = test::pattern_image(32, 32, 3);
     r.mask = test::rect_mask(32, 32, 8, 8, 24, 24);
     r.prompt = "red";
     r.params = pack_.defaults;
@@ -305,7 +292,7 @@ class TestEngine : public QObject {
   // guidance, and lpips_lambda 0 gives exactly the pack-without-LPIPS result.
   void localBaselineLpipsTerm() {
     EditRequest r;
-    r.image = make_image(40, 40, 3);
+    r.image = test::pattern_image(40, 40, 3);
     r.mask = test::rect_mask(40, 40, 10, 10, 30, 30);
     r.prompt = "red";
     r.params = pack_.defaults;
