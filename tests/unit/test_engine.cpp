@@ -22,10 +22,44 @@
 using namespace bd;
 namespace fs = std::filesystem;
 
+namespace {
+
+// The largest difference of one sample between two images of the same layout.
+int max_sample_diff(const Image& a, const Image& b) {
+  int max_diff = 0;
+  for (std::size_t i = 0; i < a.data.size(); ++i)
+    max_diff = std::max(max_diff, std::abs(int(a.data[i]) - int(b.data[i])));
+  return max_diff;
+}
+
+// Writes `manifest` as DIR/pack.json and loads that pack: the error, "" when it loads.
+QString pack_load_error(const std::string& dir, const nlohmann::json& manifest) {
+  std::ofstream(dir + "/pack.json") << manifest.dump();
+  try {
+    load_model_pack(dir);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return {};
+}
+
+}  // namespace
+
 class TestEngine : public QObject {
   Q_OBJECT
   std::unique_ptr<Engine> engine_;
   ModelPack pack_;
+
+  // An edit of the pattern image inside one rectangle, with the pack's defaults.
+  EditRequest request(int w, int h, int x0, int y0, int x1, int y1,
+                      const std::string& prompt) const {
+    EditRequest r;
+    r.image = test::pattern_image(w, h, 3);
+    r.mask = test::rect_mask(w, h, x0, y0, x1, y1);
+    r.prompt = prompt;
+    r.params = pack_.defaults;
+    return r;
+  }
 
  private slots:
   void initTestCase() {
@@ -36,11 +70,7 @@ class TestEngine : public QObject {
   }
 
   void editsOnlyTheMaskedRegion() {
-    EditRequest r;
-    r.image = test::pattern_image(60, 44, 3);
-    r.mask = test::rect_mask(60, 44, 20, 10, 34, 26);
-    r.prompt = "red blue";
-    r.params = pack_.defaults;
+    EditRequest r = request(60, 44, 20, 10, 34, 26, "red blue");
     r.params.preview_every = 2;
     int steps = 0, previews = 0, candidates = 0;
     r.callbacks.on_step = [&](const StepInfo& s) {
@@ -86,11 +116,7 @@ class TestEngine : public QObject {
   }
 
   void seedsReproduceCandidates() {
-    EditRequest r;
-    r.image = test::pattern_image(40, 40, 3);
-    r.mask = test::rect_mask(40, 40, 10, 10, 30, 30);
-    r.prompt = "blue";
-    r.params = pack_.defaults;
+    EditRequest r = request(40, 40, 10, 10, 30, 30, "blue");
     r.params.seed = 7;
     const EditResult a = engine_->edit(r);
     const EditResult b = engine_->edit(r);
@@ -103,20 +129,14 @@ class TestEngine : public QObject {
     r.params.batch_size = 1;
     const EditResult alone = engine_->edit(r);
     QCOMPARE(alone.candidates[0].seed, std::uint64_t{8});
-    int max_diff = 0;
-    for (std::size_t i = 0; i < second.image.data.size(); ++i)
-      max_diff = std::max(max_diff, std::abs(int(second.image.data[i]) - int(alone.candidates[0].image.data[i])));
+    const int max_diff = max_sample_diff(second.image, alone.candidates[0].image);
     QVERIFY2(max_diff <= 1, qPrintable(QString("max diff %1").arg(max_diff)));
   }
 
   // On CPU the batch runs as one lane of candidates per thread: the candidates must be
   // the ones the whole batch gives at once (up to rounding), each under its own seed.
   void lanesGiveTheCandidatesOfOneBatch() {
-    EditRequest r;
-    r.image = test::pattern_image(40, 40, 3);
-    r.mask = test::rect_mask(40, 40, 8, 12, 28, 30);
-    r.prompt = "red";
-    r.params = pack_.defaults;
+    EditRequest r = request(40, 40, 8, 12, 28, 30, "red");
     r.params.seed = 21;
     r.params.batch_size = 3;  // two uneven lanes: 1 + 2
     const auto single_threaded = Engine::load(pack_, {"cpu", 1});
@@ -130,9 +150,7 @@ class TestEngine : public QObject {
       QVERIFY(b != two_lanes.candidates.end());
       QCOMPARE(b->index, a.index);
       QVERIFY(std::abs(b->score - a.score) < 1e-4);
-      int max_diff = 0;
-      for (std::size_t i = 0; i < a.image.data.size(); ++i)
-        max_diff = std::max(max_diff, std::abs(int(a.image.data[i]) - int(b->image.data[i])));
+      const int max_diff = max_sample_diff(a.image, b->image);
       QVERIFY2(max_diff <= 1, qPrintable(QString("seed %1: max diff %2").arg(a.seed).arg(max_diff)));
     }
     // And different seeds give different candidates (the comparison above can fail).
@@ -143,11 +161,7 @@ class TestEngine : public QObject {
   // benchmark's --jobs, a second window) changes it. An engine's lanes, so its
   // candidates to the last bit, must not depend on which engine set it last.
   void anEngineKeepsItsThreadsWhateverTheProcessLastSet() {
-    EditRequest r;
-    r.image = test::pattern_image(40, 40, 3);
-    r.mask = test::rect_mask(40, 40, 8, 12, 28, 30);
-    r.prompt = "red";
-    r.params = pack_.defaults;
+    EditRequest r = request(40, 40, 8, 12, 28, 30, "red");
     r.params.seed = 5;
     r.params.batch_size = 2;
     const EditResult before = engine_->edit(r);
@@ -171,11 +185,7 @@ class TestEngine : public QObject {
   void cancelStopsWithinOneStep() {
     QFETCH(int, cancelAfter);
     std::atomic<bool> cancel{cancelAfter == 0};
-    EditRequest r;
-    r.image = test::pattern_image(32, 32, 3);
-    r.mask = test::rect_mask(32, 32, 8, 8, 24, 24);
-    r.prompt = "red";
-    r.params = pack_.defaults;
+    EditRequest r = request(32, 32, 8, 8, 24, 24, "red");
     int steps = 0;
     r.callbacks.cancel = &cancel;
     r.callbacks.on_step = [&](const StepInfo&) {
@@ -199,11 +209,7 @@ class TestEngine : public QObject {
   void badInputIsAClearError() {
     QFETCH(int, which);
     QFETCH(QString, expected);
-    EditRequest r;
-    r.image = test::pattern_image(32, 32, 3);
-    r.mask = test::rect_mask(32, 32, 8, 8, 24, 24);
-    r.prompt = "red";
-    r.params = pack_.defaults;
+    EditRequest r = request(32, 32, 8, 8, 24, 24, "red");
     if (which == 0) r.mask = test::rect_mask(32, 32, 0, 0, 0, 0);
     if (which == 1) r.mask = test::rect_mask(16, 16, 2, 2, 8, 8);
     if (which == 2) r.params.batch_size = 0;
@@ -242,16 +248,11 @@ class TestEngine : public QObject {
     j["format"] = 1;
     j["description"] = nlohmann::json::array();
     j["tokenizer"]["context_length"] = "long";
-    std::ofstream(dir + "/pack.json") << j.dump();
-    try {
-      load_model_pack(dir);
-      QFAIL("accepted a manifest with fields of the wrong type");
-    } catch (const Error& e) {
-      const QString msg = e.what();
-      for (const char* expected : {"name is object, expected a string", "format is number, expected a string",
-                                   "description is array", "tokenizer.context_length is not a length"})
-        QVERIFY2(msg.contains(expected), e.what());
-    }
+    const QString msg = pack_load_error(dir, j);
+    QVERIFY2(!msg.isEmpty(), "accepted a manifest with fields of the wrong type");
+    for (const char* expected : {"name is object, expected a string", "format is number, expected a string",
+                                 "description is array", "tokenizer.context_length is not a length"})
+      QVERIFY2(msg.contains(expected), qPrintable(msg));
   }
 
   // Defaults that do not fit their parameter are named, never cast: the fuzzer found a
@@ -266,20 +267,15 @@ class TestEngine : public QObject {
     j["defaults"]["ddim"] = "yes";
     j["defaults"]["clip_lamda"] = 100;
     j["speed"] = {{"cpu_seconds_per_step", -3}, {"cpu_threads", 1.5}};
-    std::ofstream(dir + "/pack.json") << j.dump();
-    try {
-      load_model_pack(dir);
-      QFAIL("accepted defaults that do not fit");
-    } catch (const Error& e) {
-      const QString msg = e.what();
-      for (const char* expected : {"defaults.seed: expected an integer, got 1e+300",
-                                   "defaults.batch_size: batch_size must be in [1, 64], got 10000000000",
-                                   "defaults.iterations: iterations must be in [1, 1000], got -1",
-                                   "defaults.ddim: expected true or false, got \"yes\"",
-                                   "defaults.clip_lamda: not an edit parameter", "speed.cpu_seconds_per_step is not",
-                                   "speed.cpu_threads is not a thread count"})
-        QVERIFY2(msg.contains(expected), e.what());
-    }
+    const QString msg = pack_load_error(dir, j);
+    QVERIFY2(!msg.isEmpty(), "accepted defaults that do not fit");
+    for (const char* expected : {"defaults.seed: expected an integer, got 1e+300",
+                                 "defaults.batch_size: batch_size must be in [1, 64], got 10000000000",
+                                 "defaults.iterations: iterations must be in [1, 1000], got -1",
+                                 "defaults.ddim: expected true or false, got \"yes\"",
+                                 "defaults.clip_lamda: not an edit parameter", "speed.cpu_seconds_per_step is not",
+                                 "speed.cpu_threads is not a thread count"})
+      QVERIFY2(msg.contains(expected), qPrintable(msg));
     // Alone, too.
     j = nlohmann::json::parse(std::ifstream(pack_.dir + "/pack.json"));
     j["defaults"]["iterations"] = -1;
@@ -291,11 +287,7 @@ class TestEngine : public QObject {
   // (the narrow golden VGG of test_lpips, declared as two .pth files) it changes the
   // guidance, and lpips_lambda 0 gives exactly the pack-without-LPIPS result.
   void localBaselineLpipsTerm() {
-    EditRequest r;
-    r.image = test::pattern_image(40, 40, 3);
-    r.mask = test::rect_mask(40, 40, 10, 10, 30, 30);
-    r.prompt = "red";
-    r.params = pack_.defaults;
+    EditRequest r = request(40, 40, 10, 10, 30, 30, "red");
     r.params.local_mode = true;
     r.params.batch_size = 1;
     r.params.lpips_lambda = 1000;
