@@ -3,8 +3,10 @@
 #include <torch/types.h>
 
 #include <cstdlib>
+#include <string>
 #include <vector>
 
+#include "bd/error.h"
 #include "fuzz_support.h"
 #include "io/tensor_file.h"
 
@@ -36,6 +38,17 @@ inline void touch_tensor(const torch::Tensor& t) {
 
 inline void touch_all(const std::vector<io::NamedTensor>& tensors) {
   for (const auto& nt : tensors) touch_tensor(nt.tensor);
+}
+
+// Hands the input to `read` (path -> TensorFile) as a file named `tag` and touches every
+// tensor it returns. A bd::Error is a clear refusal, the expected outcome for most inputs.
+template <class Read>
+void read_and_touch(const std::string& tag, const std::uint8_t* data, std::size_t size, Read read) {
+  const std::string path = input_file(tag, data, size);
+  try {
+    touch_all(read(path).tensors);
+  } catch (const Error&) {
+  }
 }
 
 }  // namespace bd::fuzz

@@ -137,11 +137,7 @@ class TestClip : public QObject {
     QVERIFY2(!test::reference_files("clip_").empty(), "no clip_*.pt reference vectors");
   }
 
-  void matchesReference_data() {
-    QTest::addColumn<QString>("path");
-    for (const auto& p : test::reference_files("clip_"))
-      QTest::newRow(p.substr(p.find_last_of('/') + 1).c_str()) << QString::fromStdString(p);
-  }
+  void matchesReference_data() { test::add_reference_rows("clip_"); }
   void matchesReference() {
     QFETCH(QString, path);
     const Reference r = read_reference(path.toStdString());

@@ -244,18 +244,12 @@ class TestDiffusion : public QObject {
 
   // ---- golden vectors ----------------------------------------------------------------
 
-  void baseSchedule_data() {
-    QTest::addColumn<QString>("file");
-    for (const std::string& path : test::reference_files("diffusion_")) {
-      QTest::newRow(qPrintable(QFileInfo(QString::fromStdString(path)).completeBaseName()))
-          << QString::fromStdString(path);
-    }
-  }
+  void baseSchedule_data() { test::add_reference_rows("diffusion_"); }
   // "base.*" is what create_gaussian_diffusion builds without a respacing: every step
   // kept, β rebuilt from ᾱ (ulps away from the linspace β, which the values show).
   void baseSchedule() {
-    QFETCH(QString, file);
-    const Reference& ref = reference(file.toStdString());
+    QFETCH(QString, path);
+    const Reference& ref = reference(path.toStdString());
     compare_tables(ref, "base", make_diffusion(ref.sidecar, ""));
   }
 

@@ -80,11 +80,7 @@ class TestUNet : public QObject {
       QVERIFY2(std::abs(e[i].item<double>() - v) < 2e-6, qPrintable(QString::number(i)));
   }
 
-  void matchesReference_data() {
-    QTest::addColumn<QString>("path");
-    for (const auto& p : test::reference_files("unet_"))
-      QTest::newRow(p.substr(p.find_last_of('/') + 1).c_str()) << QString::fromStdString(p);
-  }
+  void matchesReference_data() { test::add_reference_rows("unet_"); }
   void matchesReference() {
     QFETCH(QString, path);
     const Reference r = read_reference(path.toStdString());

@@ -24,17 +24,6 @@ void write_weights(const std::string& from, const std::string& to) {
 
 }  // namespace
 
-Image rect_mask(int w, int h, int x0, int y0, int x1, int y1) {
-  Image m;
-  m.width = w;
-  m.height = h;
-  m.channels = 1;
-  m.data.assign(static_cast<std::size_t>(w) * h, 0);
-  for (int y = y0; y < y1; ++y)
-    for (int x = x0; x < x1; ++x) m.data[static_cast<std::size_t>(y) * w + x] = 255;
-  return m;
-}
-
 std::string make_reference_test_pack(const std::string& dir) {
   std::filesystem::create_directories(dir);
   const std::string ref = refvectors_dir();
@@ -58,13 +47,7 @@ std::string make_reference_test_pack(const std::string& dir) {
 
 void make_test_scene(const std::string& dir) {
   std::filesystem::create_directories(dir);
-  Image img;
-  img.width = 60;
-  img.height = 44;
-  img.channels = 3;
-  img.data.resize(60 * 44 * 3);
-  for (std::size_t i = 0; i < img.data.size(); ++i) img.data[i] = static_cast<std::uint8_t>((i * 37 + i / 7) % 251);
-  save_image(dir + "/image.png", img);
+  save_image(dir + "/image.png", pattern_image(60, 44, 3));
   save_image(dir + "/mask.png", rect_mask(60, 44, 20, 10, 34, 26));
   save_image(dir + "/empty_mask.png", rect_mask(60, 44, 0, 0, 0, 0));
   save_image(dir + "/small_mask.png", rect_mask(16, 16, 4, 4, 10, 10));

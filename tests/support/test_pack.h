@@ -5,14 +5,12 @@
 #include <string>
 
 #include "bd/image.h"
+#include "test_images.h"  // rect_mask: the masks of edits on the pack
 
 namespace bd::test {
 
 // Writes DIR/{pack.json, unet.safetensors, clip.safetensors, merges.txt} and returns DIR.
 std::string make_reference_test_pack(const std::string& dir);
-
-// A one-channel mask: 255 inside [x0, x1) x [y0, y1), 0 elsewhere.
-Image rect_mask(int width, int height, int x0, int y0, int x1, int y1);
 
 // Writes DIR/{image.png (60x44 RGB), mask.png, empty_mask.png, small_mask.png (16x16)}.
 void make_test_scene(const std::string& dir);

@@ -1,5 +1,6 @@
 #include "test_support.h"
 
+#include <QtTest/QtTest>
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -24,6 +25,12 @@ std::vector<std::string> reference_files(const std::string& prefix) {
   }
   std::sort(out.begin(), out.end());
   return out;
+}
+
+void add_reference_rows(const std::string& prefix) {
+  QTest::addColumn<QString>("path");
+  for (const std::string& path : reference_files(prefix))
+    QTest::newRow(fs::path(path).filename().string().c_str()) << QString::fromStdString(path);
 }
 
 nlohmann::json read_sidecar(const std::string& pt_path) {

@@ -17,6 +17,9 @@ namespace bd::test {
 std::string refvectors_dir();
 // Every "<dir>/<prefix>*.pt" (sorted), e.g. reference_files("diffusion_").
 std::vector<std::string> reference_files(const std::string& prefix);
+// For a test's _data(): a QString column "path" and one row per reference_files(prefix),
+// named after the file.
+void add_reference_rows(const std::string& prefix);
 // The JSON sidecar of a reference .pt file (same stem, .json).
 nlohmann::json read_sidecar(const std::string& pt_path);
 // CLIP's BPE vocabulary: next to the vectors, else ../shared/refvectors; "" when absent.

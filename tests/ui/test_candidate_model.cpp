@@ -8,6 +8,7 @@
 
 #include "candidate_model.h"
 #include "document.h"
+#include "ui_test_support.h"
 
 using bd::ui::CandidateEntry;
 using bd::ui::CandidateModel;
@@ -16,11 +17,7 @@ using bd::ui::Document;
 namespace {
 
 CandidateEntry entry(double score, quint64 seed) {
-  CandidateEntry c;
-  c.image = QImage(64, 48, QImage::Format_RGB888);
-  c.image.fill(QColor::fromHsv(int(seed * 40) % 360, 200, 200));
-  c.score = score;
-  c.seed = seed;
+  CandidateEntry c = bd::test::flatCandidate(score, seed, {64, 48});
   c.parameters = QStringLiteral("prompt\nSeed: %1").arg(seed);
   return c;
 }

@@ -11,22 +11,13 @@
 #include "mask_ops.h"
 #include "ui_test_support.h"
 
+using bd::test::flatCandidate;
 using bd::test::sceneImage;
-using bd::ui::CandidateEntry;
 using bd::ui::Document;
 using bd::ui::JobRecord;
 using bd::ui::Layer;
 
 namespace {
-
-CandidateEntry candidate(double score, quint64 seed, QSize size = {40, 30}) {
-  CandidateEntry c;
-  c.image = QImage(size, QImage::Format_RGB888);
-  c.image.fill(QColor::fromHsv(int(seed * 40) % 360, 200, 200));
-  c.score = score;
-  c.seed = seed;
-  return c;
-}
 
 QImage scribbleWithDot(QSize size, QPoint at) {
   QImage s(size, QImage::Format_RGBA8888);
@@ -55,7 +46,7 @@ class TestDocument : public QObject {
     doc.fillRect(QRect(2, 2, 5, 5));
     doc.setScribble(scribbleWithDot({40, 30}, {3, 3}), "Scribble");
     const int job = doc.beginJob("red", "Steps: 10", "toy");
-    doc.addCandidate(job, candidate(0.2, 1));
+    doc.addCandidate(job, flatCandidate(0.2, 1));
     doc.setShownCandidate(0);
     QVERIFY(doc.undoStack()->count() == 2);
 
@@ -242,15 +233,15 @@ class TestDocument : public QObject {
     QSignalSpy history(&doc, &Document::historyChanged);
     QSignalSpy current(&doc, &Document::currentJobChanged);
     const int first = doc.beginJob("red", "Steps: 10", "toy");
-    QCOMPARE(doc.addCandidate(first, candidate(0.5, 1)), 0);
-    QCOMPARE(doc.addCandidate(first, candidate(0.2, 2)), 0);  // better: first
-    QCOMPARE(doc.addCandidate(first, candidate(0.5, 3)), 2);  // a tie keeps arrival order
+    QCOMPARE(doc.addCandidate(first, flatCandidate(0.5, 1)), 0);
+    QCOMPARE(doc.addCandidate(first, flatCandidate(0.2, 2)), 0);  // better: first
+    QCOMPARE(doc.addCandidate(first, flatCandidate(0.5, 3)), 2);  // a tie keeps arrival order
     doc.finishJob(first, JobRecord::State::Done);
     const int second = doc.beginJob("blue", "Steps: 20", "toy");
     QCOMPARE(second, first + 1);
     QCOMPARE(doc.currentJob(), second);
     QVERIFY(doc.candidates().isEmpty());
-    doc.addCandidate(second, candidate(0.1, 9));
+    doc.addCandidate(second, flatCandidate(0.1, 9));
     doc.finishJob(second, JobRecord::State::Cancelled);
 
     QCOMPARE(doc.jobs().size(), 2);
@@ -270,22 +261,22 @@ class TestDocument : public QObject {
     // An earlier job can be shown again.
     doc.setCurrentJob(first);
     QCOMPARE(doc.candidates().size(), 3);
-    QCOMPARE(doc.addCandidate(7, candidate(0.1, 1)), -1);
+    QCOMPARE(doc.addCandidate(7, flatCandidate(0.1, 1)), -1);
   }
 
   void shownCandidateFollowsItsRow() {
     Document doc;
     doc.setImage(sceneImage(40, 30));
     const int job = doc.beginJob("red", {}, "toy");
-    doc.addCandidate(job, candidate(0.5, 1));
+    doc.addCandidate(job, flatCandidate(0.5, 1));
     QSignalSpy shown(&doc, &Document::shownCandidateChanged);
     doc.setShownCandidate(0);
     QCOMPARE(shown.count(), 1);
-    doc.addCandidate(job, candidate(0.1, 2));  // above it: the shown one moves down
+    doc.addCandidate(job, flatCandidate(0.1, 2));  // above it: the shown one moves down
     QCOMPARE(doc.shownCandidate(), 1);
     QCOMPARE(doc.candidates()[doc.shownCandidate()].seed, quint64(1));
     QCOMPARE(shown.count(), 2);
-    doc.addCandidate(job, candidate(0.3, 3));
+    doc.addCandidate(job, flatCandidate(0.3, 3));
     QCOMPARE(doc.candidates()[doc.shownCandidate()].seed, quint64(1));
     doc.removeCandidate(job, 0);  // above it: moves up
     QCOMPARE(doc.candidates()[doc.shownCandidate()].seed, quint64(1));
@@ -297,7 +288,7 @@ class TestDocument : public QObject {
     doc.setShownCandidate(5);  // out of range: the image
     QCOMPARE(doc.shownCandidate(), -1);
     // Applying a result (a new base image) shows the image again.
-    doc.addCandidate(job, candidate(0.3, 4));
+    doc.addCandidate(job, flatCandidate(0.3, 4));
     doc.setShownCandidate(0);
     doc.replaceImage(doc.candidates()[0].image, "Apply");
     QCOMPARE(doc.shownCandidate(), -1);

@@ -3,21 +3,7 @@
 #include <QtTest/QtTest>
 
 #include "image_convert.h"
-
-namespace {
-
-bd::Image pattern(int channels, int depth) {
-  bd::Image img;
-  img.width = 7;
-  img.height = 5;
-  img.channels = channels;
-  img.depth = depth;
-  img.data.resize(static_cast<std::size_t>(img.width) * img.height * channels * depth / 8);
-  for (std::size_t i = 0; i < img.data.size(); ++i) img.data[i] = static_cast<std::uint8_t>(i * 37 + 11);
-  return img;
-}
-
-}  // namespace
+#include "test_images.h"
 
 class TestImageConvert : public QObject {
   Q_OBJECT
@@ -37,7 +23,7 @@ class TestImageConvert : public QObject {
     QFETCH(int, channels);
     QFETCH(int, depth);
     QFETCH(int, format);
-    const bd::Image img = pattern(channels, depth);
+    const bd::Image img = bd::test::pattern_image(7, 5, channels, depth);
     const QImage shown = bd::ui::toDisplayQImage(img);
     QCOMPARE(int(shown.format()), format);
     const QImage exact = bd::ui::toQImage(img).convertToFormat(QImage::Format_ARGB32);

@@ -244,12 +244,7 @@ class TestMainWindow : public QObject {
     bd::ui::Document* doc = m_window->document();
     doc->setImage(sceneImage(48, 32));
     auto result = [](QColor colour, double score, quint64 seed) {
-      bd::ui::CandidateEntry c;
-      c.image = QImage(48, 32, QImage::Format_RGB888);
-      c.image.fill(colour);
-      c.score = score;
-      c.seed = seed;
-      return c;
+      return bd::test::flatCandidate(score, seed, {48, 32}, colour);
     };
     const int first = doc->beginJob("first", "Steps: 5", "toy");
     doc->addCandidate(first, result(Qt::red, 0.3, 1));

@@ -2,6 +2,9 @@
 // Helpers shared by the editor tests (Qt only, header-only).
 #include <QColor>
 #include <QImage>
+#include <QSize>
+
+#include "edit_types.h"
 
 namespace bd::test {
 
@@ -13,6 +16,18 @@ inline QImage sceneImage(int w, int h) {
     for (int x = 0; x < w; ++x)
       img.setPixelColor(x, y, QColor((x * 5) % 256, (y * 7) % 256, ((x + y) * 3) % 256));
   return img;
+}
+
+// A result of one flat colour, by default a hue of its own per seed so that two
+// candidates look different on screen.
+inline ui::CandidateEntry flatCandidate(double score, quint64 seed, QSize size = {40, 30},
+                                        QColor colour = QColor()) {
+  ui::CandidateEntry c;
+  c.image = QImage(size, QImage::Format_RGB888);
+  c.image.fill(colour.isValid() ? colour : QColor::fromHsv(int(seed * 40) % 360, 200, 200));
+  c.score = score;
+  c.seed = seed;
+  return c;
 }
 
 }  // namespace bd::test

@@ -9,24 +9,11 @@
 #include "editing/edit_pipeline.h"
 #include "editing/ranking.h"
 #include "nn/clip.h"
+#include "test_images.h"
 #include "test_pack.h"
 #include "test_support.h"
 
 using namespace bd;
-
-namespace {
-
-Image gradient_image(int w, int h) {
-  Image img;
-  img.width = w;
-  img.height = h;
-  img.channels = 3;
-  img.data.resize(static_cast<std::size_t>(w) * h * 3);
-  for (std::size_t i = 0; i < img.data.size(); ++i) img.data[i] = static_cast<std::uint8_t>((i * 7) % 253);
-  return img;
-}
-
-}  // namespace
 
 class TestEditPipeline : public QObject {
   Q_OBJECT
@@ -54,7 +41,7 @@ class TestEditPipeline : public QObject {
 
   void progressReportsStepsAndPreviewsLazily() {
     EditRequest r;
-    r.image = gradient_image(40, 30);
+    r.image = test::pattern_image(40, 30, 3);
     r.mask = test::rect_mask(40, 30, 10, 8, 26, 20);
     r.params.preview_every = 2;
     std::atomic<bool> cancel{false};
@@ -93,7 +80,7 @@ class TestEditPipeline : public QObject {
 
   void finishPastesTheBackgroundAndHandsCandidatesOverOnce() {
     EditRequest r;
-    r.image = gradient_image(48, 40);
+    r.image = test::pattern_image(48, 40, 3);
     r.mask = test::rect_mask(48, 40, 16, 12, 30, 26);
     r.params.feather_px = 2;
     const editing::PreparedEdit edit = editing::prepare_edit(r.image, r.mask, r.params, 32, torch::kCPU);

@@ -8,34 +8,19 @@
 #include <opencv2/imgproc.hpp>
 
 #include <cstring>
-#include <random>
 
 #include "bd/error.h"
 #include "bd/image.h"
 #include "editing/mask.h"
 #include "editing/region.h"
 #include "io/image_file.h"
+#include "test_images.h"
 
 using namespace bd;
+using test::gradient_image;
+using test::random_image;
 
 namespace {
-
-Image random_image(int w, int h, int channels, int depth, unsigned seed = 1) {
-  Image im{w, h, channels, depth, {}};
-  im.data.resize(static_cast<std::size_t>(w) * h * im.bytes_per_pixel());
-  std::mt19937 rng(seed);
-  for (auto& b : im.data) b = static_cast<std::uint8_t>(rng());
-  return im;
-}
-
-Image gradient_image(int w, int h) {
-  cv::Mat m(h, w, CV_8UC3);
-  for (int y = 0; y < h; ++y)
-    for (int x = 0; x < w; ++x)
-      m.at<cv::Vec3b>(y, x) = {cv::saturate_cast<uchar>(x * 200 / w + 20),
-                               cv::saturate_cast<uchar>(y * 200 / h + 20), 128};
-  return io::image_from_mat(m);
-}
 
 // Mask kinds, all "edit here" over the same shape: a disc a third of the short side
 // wide, centred at (cx, cy) given as fractions of the size.

@@ -15,6 +15,7 @@
 #include "bd/error.h"
 #include "bd/runtime.h"
 #include "core/sha256.h"
+#include "test_images.h"
 #include "test_pack.h"
 #include "test_support.h"
 
@@ -23,14 +24,23 @@ namespace fs = std::filesystem;
 
 namespace {
 
-Image make_image(int w, int h, int channels) {
-  Image img;
-  img.width = w;
-  img.height = h;
-  img.channels = channels;
-  img.data.resize(static_cast<std::size_t>(w) * h * channels);
-  for (std::size_t i = 0; i < img.data.size(); ++i) img.data[i] = static_cast<std::uint8_t>((i * 37 + i / 7) % 251);
-  return img;
+// The largest difference of one sample between two images of the same layout.
+int max_sample_diff(const Image& a, const Image& b) {
+  int max_diff = 0;
+  for (std::size_t i = 0; i < a.data.size(); ++i)
+    max_diff = std::max(max_diff, std::abs(int(a.data[i]) - int(b.data[i])));
+  return max_diff;
+}
+
+// Writes `manifest` as DIR/pack.json and loads that pack: the error, "" when it loads.
+QString pack_load_error(const std::string& dir, const nlohmann::json& manifest) {
+  std::ofstream(dir + "/pack.json") << manifest.dump();
+  try {
+    load_model_pack(dir);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return {};
 }
 
 }  // namespace
@@ -39,6 +49,17 @@ class TestEngine : public QObject {
   Q_OBJECT
   std::unique_ptr<Engine> engine_;
   ModelPack pack_;
+
+  // An edit of the pattern image inside one rectangle, with the pack's defaults.
+  EditRequest request(int w, int h, int x0, int y0, int x1, int y1,
+                      const std::string& prompt) const {
+    EditRequest r;
+    r.image = test::pattern_image(w, h, 3);
+    r.mask = test::rect_mask(w, h, x0, y0, x1, y1);
+    r.prompt = prompt;
+    r.params = pack_.defaults;
+    return r;
+  }
 
  private slots:
   void initTestCase() {
@@ -49,11 +70,7 @@ class TestEngine : public QObject {
   }
 
   void editsOnlyTheMaskedRegion() {
-    EditRequest r;
-    r.image = make_image(60, 44, 3);
-    r.mask = test::rect_mask(60, 44, 20, 10, 34, 26);
-    r.prompt = "red blue";
-    r.params = pack_.defaults;
+    EditRequest r = request(60, 44, 20, 10, 34, 26, "red blue");
     r.params.preview_every = 2;
     int steps = 0, previews = 0, candidates = 0;
     r.callbacks.on_step = [&](const StepInfo& s) {
@@ -99,11 +116,7 @@ class TestEngine : public QObject {
   }
 
   void seedsReproduceCandidates() {
-    EditRequest r;
-    r.image = make_image(40, 40, 3);
-    r.mask = test::rect_mask(40, 40, 10, 10, 30, 30);
-    r.prompt = "blue";
-    r.params = pack_.defaults;
+    EditRequest r = request(40, 40, 10, 10, 30, 30, "blue");
     r.params.seed = 7;
     const EditResult a = engine_->edit(r);
     const EditResult b = engine_->edit(r);
@@ -116,20 +129,14 @@ class TestEngine : public QObject {
     r.params.batch_size = 1;
     const EditResult alone = engine_->edit(r);
     QCOMPARE(alone.candidates[0].seed, std::uint64_t{8});
-    int max_diff = 0;
-    for (std::size_t i = 0; i < second.image.data.size(); ++i)
-      max_diff = std::max(max_diff, std::abs(int(second.image.data[i]) - int(alone.candidates[0].image.data[i])));
+    const int max_diff = max_sample_diff(second.image, alone.candidates[0].image);
     QVERIFY2(max_diff <= 1, qPrintable(QString("max diff %1").arg(max_diff)));
   }
 
   // On CPU the batch runs as one lane of candidates per thread: the candidates must be
   // the ones the whole batch gives at once (up to rounding), each under its own seed.
   void lanesGiveTheCandidatesOfOneBatch() {
-    EditRequest r;
-    r.image = make_image(40, 40, 3);
-    r.mask = test::rect_mask(40, 40, 8, 12, 28, 30);
-    r.prompt = "red";
-    r.params = pack_.defaults;
+    EditRequest r = request(40, 40, 8, 12, 28, 30, "red");
     r.params.seed = 21;
     r.params.batch_size = 3;  // two uneven lanes: 1 + 2
     const auto single_threaded = Engine::load(pack_, {"cpu", 1});
@@ -143,9 +150,7 @@ class TestEngine : public QObject {
       QVERIFY(b != two_lanes.candidates.end());
       QCOMPARE(b->index, a.index);
       QVERIFY(std::abs(b->score - a.score) < 1e-4);
-      int max_diff = 0;
-      for (std::size_t i = 0; i < a.image.data.size(); ++i)
-        max_diff = std::max(max_diff, std::abs(int(a.image.data[i]) - int(b->image.data[i])));
+      const int max_diff = max_sample_diff(a.image, b->image);
       QVERIFY2(max_diff <= 1, qPrintable(QString("seed %1: max diff %2").arg(a.seed).arg(max_diff)));
     }
     // And different seeds give different candidates (the comparison above can fail).
@@ -156,11 +161,7 @@ class TestEngine : public QObject {
   // benchmark's --jobs, a second window) changes it. An engine's lanes, so its
   // candidates to the last bit, must not depend on which engine set it last.
   void anEngineKeepsItsThreadsWhateverTheProcessLastSet() {
-    EditRequest r;
-    r.image = make_image(40, 40, 3);
-    r.mask = test::rect_mask(40, 40, 8, 12, 28, 30);
-    r.prompt = "red";
-    r.params = pack_.defaults;
+    EditRequest r = request(40, 40, 8, 12, 28, 30, "red");
     r.params.seed = 5;
     r.params.batch_size = 2;
     const EditResult before = engine_->edit(r);
@@ -184,11 +185,7 @@ class TestEngine : public QObject {
   void cancelStopsWithinOneStep() {
     QFETCH(int, cancelAfter);
     std::atomic<bool> cancel{cancelAfter == 0};
-    EditRequest r;
-    r.image = make_image(32, 32, 3);
-    r.mask = test::rect_mask(32, 32, 8, 8, 24, 24);
-    r.prompt = "red";
-    r.params = pack_.defaults;
+    EditRequest r = request(32, 32, 8, 8, 24, 24, "red");
     int steps = 0;
     r.callbacks.cancel = &cancel;
     r.callbacks.on_step = [&](const StepInfo&) {
@@ -212,11 +209,7 @@ class TestEngine : public QObject {
   void badInputIsAClearError() {
     QFETCH(int, which);
     QFETCH(QString, expected);
-    EditRequest r;
-    r.image = make_image(32, 32, 3);
-    r.mask = test::rect_mask(32, 32, 8, 8, 24, 24);
-    r.prompt = "red";
-    r.params = pack_.defaults;
+    EditRequest r = request(32, 32, 8, 8, 24, 24, "red");
     if (which == 0) r.mask = test::rect_mask(32, 32, 0, 0, 0, 0);
     if (which == 1) r.mask = test::rect_mask(16, 16, 2, 2, 8, 8);
     if (which == 2) r.params.batch_size = 0;
@@ -255,19 +248,14 @@ class TestEngine : public QObject {
     j["format"] = 1;
     j["description"] = nlohmann::json::array();
     j["tokenizer"]["context_length"] = "long";
-    std::ofstream(dir + "/pack.json") << j.dump();
-    try {
-      load_model_pack(dir);
-      QFAIL("accepted a manifest with fields of the wrong type");
-    } catch (const Error& e) {
-      const QString msg = e.what();
-      for (const char* expected : {"pack.json: name: expected a string, got {}",
-                                   "pack.json: format: expected a string, got 1",
-                                   "pack.json: description: expected a string, got []",
-                                   "pack.json: tokenizer.context_length: expected an integer from "
-                                   "2 to 4096, got \"long\""})
-        QVERIFY2(msg.contains(expected), e.what());
-    }
+    const QString msg = pack_load_error(dir, j);
+    QVERIFY2(!msg.isEmpty(), "accepted a manifest with fields of the wrong type");
+    for (const char* expected : {"pack.json: name: expected a string, got {}",
+                                 "pack.json: format: expected a string, got 1",
+                                 "pack.json: description: expected a string, got []",
+                                 "pack.json: tokenizer.context_length: expected an integer from "
+                                 "2 to 4096, got \"long\""})
+      QVERIFY2(msg.contains(expected), qPrintable(msg));
   }
 
   // Defaults that do not fit their parameter are named, never cast: the fuzzer found a
@@ -282,23 +270,18 @@ class TestEngine : public QObject {
     j["defaults"]["ddim"] = "yes";
     j["defaults"]["clip_lamda"] = 100;
     j["speed"] = {{"cpu_seconds_per_step", -3}, {"cpu_threads", 1.5}};
-    std::ofstream(dir + "/pack.json") << j.dump();
-    try {
-      load_model_pack(dir);
-      QFAIL("accepted defaults that do not fit");
-    } catch (const Error& e) {
-      const QString msg = e.what();
-      for (const char* expected :
-           {"pack.json: defaults.seed: expected an integer, got 1e+300",
-            "pack.json: defaults.batch_size: batch_size must be in [1, 64], got 10000000000",
-            "pack.json: defaults.iterations: iterations must be in [1, 1000], got -1",
-            "pack.json: defaults.ddim: expected true or false, got \"yes\"",
-            "pack.json: defaults.clip_lamda: not an edit parameter",
-            "pack.json: speed.cpu_seconds_per_step: expected a number of seconds (above 0, at most "
-            "1e6), got -3",
-            "pack.json: speed.cpu_threads: expected an integer from 1 to 4096, got 1.5"})
-        QVERIFY2(msg.contains(expected), e.what());
-    }
+    const QString msg = pack_load_error(dir, j);
+    QVERIFY2(!msg.isEmpty(), "accepted defaults that do not fit");
+    for (const char* expected :
+         {"pack.json: defaults.seed: expected an integer, got 1e+300",
+          "pack.json: defaults.batch_size: batch_size must be in [1, 64], got 10000000000",
+          "pack.json: defaults.iterations: iterations must be in [1, 1000], got -1",
+          "pack.json: defaults.ddim: expected true or false, got \"yes\"",
+          "pack.json: defaults.clip_lamda: not an edit parameter",
+          "pack.json: speed.cpu_seconds_per_step: expected a number of seconds (above 0, at most "
+          "1e6), got -3",
+          "pack.json: speed.cpu_threads: expected an integer from 1 to 4096, got 1.5"})
+      QVERIFY2(msg.contains(expected), qPrintable(msg));
     // Alone, too.
     j = nlohmann::json::parse(std::ifstream(pack_.dir + "/pack.json"));
     j["defaults"]["iterations"] = -1;
@@ -310,11 +293,7 @@ class TestEngine : public QObject {
   // (the narrow golden VGG of test_lpips, declared as two .pth files) it changes the
   // guidance, and lpips_lambda 0 gives exactly the pack-without-LPIPS result.
   void localBaselineLpipsTerm() {
-    EditRequest r;
-    r.image = make_image(40, 40, 3);
-    r.mask = test::rect_mask(40, 40, 10, 10, 30, 30);
-    r.prompt = "red";
-    r.params = pack_.defaults;
+    EditRequest r = request(40, 40, 10, 10, 30, 30, "red");
     r.params.local_mode = true;
     r.params.batch_size = 1;
     r.params.lpips_lambda = 1000;

@@ -7,34 +7,18 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <random>
 
 #include "bd/error.h"
 #include "bd/image.h"
+#include "test_images.h"
 #include "test_support.h"
 
 using namespace bd;
+using test::gradient_image;
+using test::random_image;
 namespace fs = std::filesystem;
 
 namespace {
-
-Image random_image(int w, int h, int channels, int depth, unsigned seed = 1) {
-  Image im{w, h, channels, depth, {}};
-  im.data.resize(static_cast<std::size_t>(w) * h * im.bytes_per_pixel());
-  std::mt19937 rng(seed);
-  for (auto& b : im.data) b = static_cast<std::uint8_t>(rng());
-  return im;
-}
-
-// Smooth content for lossy codecs: a gradient JPEG can reproduce closely.
-Image gradient_image(int w, int h, int channels) {
-  Image im{w, h, channels, 8, {}};
-  for (int y = 0; y < h; ++y)
-    for (int x = 0; x < w; ++x)
-      for (int c = 0; c < channels; ++c)
-        im.data.push_back(static_cast<std::uint8_t>(x * 3 + y * 2 + c * 20));
-  return im;
-}
 
 std::string slurp(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

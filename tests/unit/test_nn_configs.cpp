@@ -70,6 +70,17 @@ void expect_same_tensors(const torch::nn::Module& module,
   QCOMPARE(seen.size(), rows.size());
 }
 
+// `module`, built from the default Config, has exactly the published tensors and
+// parameter count, and `infer` gives the default Config back from the published shapes.
+template <class Config, class Infer>
+void expect_published_default(const torch::nn::Module& module, const std::map<std::string, KeyRow>& rows,
+                              int64_t parameters, Infer infer) {
+  expect_same_tensors(module, rows);
+  QCOMPARE(nn::parameter_count(module), parameters);
+  const Config inferred = infer(shaped_like(rows));
+  QVERIFY2(inferred == Config{}, inferred.to_string().c_str());
+}
+
 }  // namespace
 
 class TestNnConfigs : public QObject {
@@ -79,14 +90,9 @@ class TestNnConfigs : public QObject {
     const auto rows = read_keys("tests/data/adm256_uncond_keys.txt");
     QCOMPARE(rows.size(), size_t{566});
     QVERIFY(nn::unet_config_from_args({}) == nn::UNetConfig{});
-    {
-      torch::NoGradGuard no_grad;
-      nn::UNet unet(nn::UNetConfig{});
-      expect_same_tensors(*unet, rows);
-      QCOMPARE(nn::parameter_count(*unet), int64_t{552814086});
-    }
-    const nn::UNetConfig inferred = nn::infer_unet_config(shaped_like(rows));
-    QVERIFY2(inferred == nn::UNetConfig{}, inferred.to_string().c_str());
+    torch::NoGradGuard no_grad;
+    expect_published_default<nn::UNetConfig>(*nn::UNet(nn::UNetConfig{}), rows, 552814086,
+                                             [](const auto& t) { return nn::infer_unet_config(t); });
   }
 
   void unetInferenceRoundTripsOtherPublishedConfigs_data() {
@@ -132,10 +138,8 @@ class TestNnConfigs : public QObject {
     QCOMPARE(rows.size(), size_t{302});
     torch::NoGradGuard no_grad;
     nn::Clip clip(nn::ClipConfig{});
-    expect_same_tensors(*clip, rows);
-    QCOMPARE(nn::parameter_count(*clip), int64_t{149620737});
-    const nn::ClipConfig inferred = nn::infer_clip_config(shaped_like(rows));
-    QVERIFY2(inferred == nn::ClipConfig{}, inferred.to_string().c_str());
+    expect_published_default<nn::ClipConfig>(*clip, rows, 149620737,
+                                             [](const auto& t) { return nn::infer_clip_config(t); });
 
     // convert_to_fp16 leaves each tensor in the dtype clip.model.convert_weights gives it.
     clip->convert_to_fp16();

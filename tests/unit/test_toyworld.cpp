@@ -14,6 +14,7 @@
 #include "nn/clip.h"
 #include "nn/unet.h"
 #include "pack/network_config_json.h"
+#include "test_images.h"
 #include "test_support.h"
 #include "text/bpe_learner.h"
 #include "text/clip_tokenizer.h"
@@ -31,14 +32,8 @@ using namespace bd::toyworld;
 namespace {
 
 Image box_mask(int size, const Box& b, int margin) {
-  Image m;
-  m.width = m.height = size;
-  m.channels = 1;
-  m.data.assign(static_cast<std::size_t>(size) * size, 0);
-  for (int y = std::max(0, b.y - margin); y < std::min(size, b.y + b.h + margin); ++y)
-    for (int x = std::max(0, b.x - margin); x < std::min(size, b.x + b.w + margin); ++x)
-      m.data[static_cast<std::size_t>(y) * size + x] = 255;
-  return m;
+  return test::rect_mask(size, size, std::max(0, b.x - margin), std::max(0, b.y - margin),
+                         std::min(size, b.x + b.w + margin), std::min(size, b.y + b.h + margin));
 }
 
 nlohmann::json read_json(const std::string& path) {
