@@ -1,116 +1,15 @@
 #include "text/text_fix.h"
 
 #include <algorithm>
-#include <array>
 #include <optional>
 
 #include "core/unicode_text.h"
+#include "text/ftfy_encoding.h"
 #include "text/html_unescape.h"
 
 namespace bd::text {
 
 namespace {
-
-// Windows-1252 bytes 0x80..0x9F; the five it leaves undefined decode to themselves
-// ("sloppy-windows-1252", as ftfy and web browsers read them).
-constexpr std::array<char32_t, 32> kCp1252High = {
-    0x20AC, 0x0081, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160,
-    0x2039, 0x0152, 0x008D, 0x017D, 0x008F, 0x0090, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022,
-    0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x009D, 0x017E, 0x0178,
-};
-
-// The byte a character was decoded from, when it can be one of sloppy-windows-1252.
-std::optional<unsigned char> cp1252_byte(char32_t c) {
-  if (c < 0x80 || (c >= 0xA0 && c <= 0xFF)) return static_cast<unsigned char>(c);
-  for (std::size_t i = 0; i < kCp1252High.size(); ++i) {
-    if (kCp1252High[i] == c) return static_cast<unsigned char>(0x80 + i);
-  }
-  // The C1 controls Windows-1252 defines otherwise still came from their Latin-1 byte.
-  if (c >= 0x80 && c <= 0x9F) return static_cast<unsigned char>(c);
-  return std::nullopt;
-}
-
-// Decodes strictly; nullopt when the bytes are not valid UTF-8.
-std::optional<std::u32string> decode_utf8_strict(const std::string& bytes) {
-  std::u32string out = core::utf8_to_utf32(bytes);
-  if (core::utf32_to_utf8(out) != bytes) return std::nullopt;  // a U+FFFD was substituted
-  return out;
-}
-
-std::size_t utf8_sequence_length(unsigned char lead) {
-  if (lead >= 0xC2 && lead <= 0xDF) return 2;
-  if (lead >= 0xE0 && lead <= 0xEF) return 3;
-  if (lead >= 0xF0 && lead <= 0xF4) return 4;
-  return 0;
-}
-
-bool is_continuation(std::optional<unsigned char> b) { return b && *b >= 0x80 && *b <= 0xBF; }
-
-// Runs of characters whose Windows-1252 bytes form valid multi-byte UTF-8 ("cafÃ©"),
-// where the run does not continue an earlier garble; ftfy's decode_inconsistent_utf8.
-std::u32string fix_embedded_mojibake(std::u32string_view text) {
-  std::u32string out;
-  std::size_t i = 0;
-  while (i < text.size()) {
-    const bool after_continuation = i > 0 && is_continuation(cp1252_byte(text[i - 1]));
-    std::size_t end = i;
-    std::string bytes;
-    while (!after_continuation && end < text.size()) {
-      const auto lead = cp1252_byte(text[end]);
-      const std::size_t n = lead ? utf8_sequence_length(*lead) : 0;
-      if (n == 0 || end + n > text.size()) break;
-      std::string seq(1, static_cast<char>(*lead));
-      for (std::size_t k = 1; k < n && is_continuation(cp1252_byte(text[end + k])); ++k) {
-        seq.push_back(static_cast<char>(*cp1252_byte(text[end + k])));
-      }
-      if (seq.size() != n || !decode_utf8_strict(seq)) break;
-      bytes += seq;
-      end += n;
-    }
-    if (end > i) {
-      out += *decode_utf8_strict(bytes);
-      i = end;
-    } else {
-      out.push_back(text[i++]);
-    }
-  }
-  return out;
-}
-
-// One step of ftfy's fix_encoding: the whole text re-read as UTF-8, else its pieces,
-// else stray C1 controls as Windows-1252.
-std::u32string fix_encoding_step(std::u32string_view text) {
-  bool ascii = true;
-  bool encodable = true;
-  std::string bytes;
-  for (char32_t c : text) {
-    ascii = ascii && c < 0x80;
-    const auto b = cp1252_byte(c);
-    encodable = encodable && b.has_value();
-    if (b) bytes.push_back(static_cast<char>(*b));
-  }
-  if (ascii) return std::u32string(text);
-  if (encodable) {
-    if (auto decoded = decode_utf8_strict(bytes)) return *decoded;
-  }
-  return fix_embedded_mojibake(text);
-}
-
-std::u32string fix_encoding(std::u32string text) {
-  for (;;) {
-    std::u32string fixed = fix_encoding_step(text);
-    if (fixed == text) return text;
-    text = std::move(fixed);
-  }
-}
-
-std::u32string fix_c1_controls(std::u32string_view text) {
-  std::u32string out(text);
-  for (char32_t& c : out) {
-    if (c >= 0x80 && c <= 0x9F) c = kCp1252High[c - 0x80];
-  }
-  return out;
-}
 
 // ftfy's LIGATURES: Latin typographic ligatures and legacy digraphs, each spelled out
 // as its compatibility decomposition, except that ﬅ keeps its long s.
