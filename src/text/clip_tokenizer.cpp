@@ -11,6 +11,7 @@
 #include "bd/error.h"
 #include "core/log.h"
 #include "core/unicode_text.h"
+#include "text/hf_tokenizer_config.h"
 #include "text/text_clean.h"
 
 namespace bd::text {
@@ -115,6 +116,8 @@ struct ClipTokenizer::Vocab {
   int64_t merge_count = 0;
   int64_t sot = 0;
   int64_t eot = 0;
+  int64_t pad = 0;
+  std::optional<int64_t> model_max_length;
 
   int64_t add(std::string token) {
     const auto id = static_cast<int64_t>(tokens.size());
@@ -181,8 +184,28 @@ ClipTokenizer ClipTokenizer::from_file(const std::string& merges_path, Tokenizer
   }
   vocab->sot = vocab->add(kStartOfText);
   vocab->eot = vocab->add(kEndOfText);
-  log::text()->debug("BPE vocabulary from '{}': {} merges, {} tokens", merges_path,
-                     vocab->merge_count, vocab->tokens.size());
+  if (const auto folder = read_hf_tokenizer_folder(merges_path)) {
+    // CLIPTokenizer's own default when neither file names a pad token.
+    const std::string pad_token = folder->pad_token.value_or(kEndOfText);
+    const auto it = vocab->ids.find(pad_token);
+    if (it == vocab->ids.end()) {
+      throw Error(ErrorKind::ModelFiles,
+                  "tokenizer settings '" + folder->pad_token_file + "': pad token \"" + pad_token +
+                      "\" is not in the vocabulary of '" + merges_path + "'");
+    }
+    vocab->pad = it->second;
+    vocab->model_max_length = folder->model_max_length;
+  }
+  if (options.pad_id) {
+    if (*options.pad_id < 0 || *options.pad_id >= static_cast<int64_t>(vocab->tokens.size())) {
+      throw Error(ErrorKind::InvalidInput, "pad id " + std::to_string(*options.pad_id) +
+                                               " is outside the vocabulary of " +
+                                               std::to_string(vocab->tokens.size()) + " tokens");
+    }
+    vocab->pad = *options.pad_id;
+  }
+  log::text()->debug("BPE vocabulary from '{}': {} merges, {} tokens, pad id {}", merges_path,
+                     vocab->merge_count, vocab->tokens.size(), vocab->pad);
   return ClipTokenizer(std::move(vocab), std::make_shared<Cache>(), options.fix);
 }
 
@@ -192,6 +215,8 @@ ClipTokenizer ClipTokenizer::with_fix(TextFix fix) const {
 
 int64_t ClipTokenizer::sot() const { return vocab_->sot; }
 int64_t ClipTokenizer::eot() const { return vocab_->eot; }
+int64_t ClipTokenizer::pad_id() const { return vocab_->pad; }
+std::optional<int64_t> ClipTokenizer::model_max_length() const { return vocab_->model_max_length; }
 int64_t ClipTokenizer::vocab_size() const { return static_cast<int64_t>(vocab_->tokens.size()); }
 int64_t ClipTokenizer::merge_count() const { return vocab_->merge_count; }
 const std::string& ClipTokenizer::merges_path() const { return vocab_->path; }
@@ -274,7 +299,7 @@ TokenizedBatch ClipTokenizer::tokenize(const std::vector<std::string>& texts,
   }
   TokenizedBatch batch;
   batch.context_length = context_length;
-  batch.ids.assign(texts.size() * static_cast<std::size_t>(context_length), 0);
+  batch.ids.assign(texts.size() * static_cast<std::size_t>(context_length), pad_id());
   for (std::size_t row = 0; row < texts.size(); ++row) {
     std::vector<int64_t> ids = encode(texts[row]);
     ids.insert(ids.begin(), sot());

@@ -4,6 +4,7 @@
 // Torch-free: token_tensor.h turns a TokenizedBatch into the [N, 77] int64 tensor.
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,9 +17,13 @@ struct TokenizerOptions {
   // CLIP reads merges[1 : 49152 - 256 - 2 + 1] of its 262,145-merge file; smaller
   // files are read whole.
   int64_t max_merges = 49152 - 256 - 2;
+  // The id rows are padded with. Unset: the pad token of the Hugging Face tokenizer
+  // folder the merges file sits in (Stable Diffusion 1.x pads with <|endoftext|>, 2.x
+  // with "!", id 0), else 0 as clip.tokenize pads.
+  std::optional<int64_t> pad_id;
 };
 
-// Rows of [SOT] + ids + [EOT], zero padded to context_length, row-major.
+// Rows of [SOT] + ids + [EOT], padded with the pad id to context_length, row-major.
 struct TokenizedBatch {
   int64_t context_length = 0;
   std::vector<int64_t> ids;      // [rows() * context_length]
@@ -35,7 +40,12 @@ class ClipTokenizer {
   // A merges file: a header line, then one "a b" merge per line; gzip or plain text.
   // The vocabulary is 256 byte symbols, the same with "</w>", one per merge, then
   // <|startoftext|> and <|endoftext|> (49406 and 49407 for CLIP's file).
-  // Throws bd::Error(ModelFiles) naming the file when it is missing or malformed.
+  // In a Hugging Face tokenizer folder (special_tokens_map.json and/or
+  // tokenizer_config.json next to it) it also takes the folder's pad token and
+  // model_max_length; a pad token CLIPTokenizer would take by default when neither
+  // names one, <|endoftext|>.
+  // Throws bd::Error(ModelFiles) naming the file when it is missing or malformed, or
+  // names a pad token outside the vocabulary.
   static ClipTokenizer from_file(const std::string& merges_path, TokenizerOptions options = {});
 
   // The same vocabulary and cache with another text fix.
@@ -52,6 +62,9 @@ class ClipTokenizer {
 
   int64_t sot() const;
   int64_t eot() const;
+  int64_t pad_id() const;
+  // The tokenizer folder's model_max_length, when it states one.
+  std::optional<int64_t> model_max_length() const;
   int64_t vocab_size() const;
   int64_t merge_count() const;
   TextFix fix() const { return fix_; }
