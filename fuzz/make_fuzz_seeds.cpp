@@ -125,6 +125,21 @@ int main(int argc, char** argv) {
           "CLIP weight: 1000, Mode: blended, Fidelity: product, Invert mask: no, Padding: 0.25, Grow mask: -3, "
           "Feather: 4, Score: 0.8123, Model: \"toy, world\"");
     write("parameters_text", "short.txt", "two\nlines\nSteps: 100, Sampler: DDPM, Seed: 7, Score: 1.5, Model: m");
+    // Tokenizer folder settings as Stable Diffusion 1.x and 2.x write them.
+    write("tokenizer_config", "sd1_special_tokens_map.json",
+          R"({"bos_token": {"content": "<|startoftext|>", "lstrip": false, "normalized": true},)"
+          R"( "eos_token": {"content": "<|endoftext|>"}, "pad_token": "<|endoftext|>", "unk_token": "<|endoftext|>"})");
+    write("tokenizer_config", "sd1_tokenizer_config.json",
+          R"({"add_prefix_space": false, "do_lower_case": true, "model_max_length": 77,)"
+          R"( "pad_token": "<|endoftext|>", "tokenizer_class": "CLIPTokenizer"})");
+    write("tokenizer_config", "sd2_special_tokens_map.json",
+          R"({"pad_token": {"content": "!", "lstrip": false, "normalized": false, "rstrip": false}})");
+    write("tokenizer_config", "no_limit.json", R"({"model_max_length": 1e30, "pad_token": null})");
+    // Prompts with what ftfy repairs: mojibake (also lossy), entities, controls, emoji.
+    write("text_fix", "mojibake.txt", "caf\xc3\x83\xc2\xa9 \xc3\xa2\xe2\x82\xac\xe2\x84\xa2 it\xc3\xa2\xe2\x82\xac\xef\xbf\xbds");
+    write("text_fix", "entities.txt", "&amp;amp; &EACUTE; &#x1F600; <b>&lt;</b>\nline two &nbsp;");
+    write("text_fix", "controls.txt", "a\x1b[31mred\x1b[0m\r\nb\xc2\x85" "c\xef\xbb\xbf\xe2\x80\x8b");
+    write("text_fix", "emoji.txt", "\xf0\x9f\x91\xa9\xf0\x9f\x8f\xbd\xe2\x80\x8d\xf0\x9f\x92\xbb \xef\xac\x81sh \xef\xbc\xa1");
     // Images and masks in every format, depth and channel count the loader takes.
     const Image mask = rect(24, 16, 6, 4, 18, 12);
     const std::string mask_png = encoded(mask, ".png");
