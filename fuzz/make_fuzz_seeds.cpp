@@ -125,6 +125,19 @@ int main(int argc, char** argv) {
           "CLIP weight: 1000, Mode: blended, Fidelity: product, Invert mask: no, Padding: 0.25, Grow mask: -3, "
           "Feather: 4, Score: 0.8123, Model: \"toy, world\"");
     write("parameters_text", "short.txt", "two\nlines\nSteps: 100, Sampler: DDPM, Seed: 7, Score: 1.5, Model: m");
+    // The editor's history index: two jobs as it writes them, and an empty one.
+    write("history_index", "two_jobs.json",
+          R"({"format": "blendiff-history", "version": 1,)"
+          R"( "image": {"sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", "name": "scene.png"},)"
+          R"( "jobs": [{"id": "20261205-162735123-0", "prompt": "a red ball", "parameters": "Steps: 50, Seed: 404",)"
+          R"( "pack": "ToyWorld", "started": "2026-12-05T16:27:35.123Z", "state": "done", "candidates": [)"
+          R"({"file": "20261205-162735123-0_0_0.png", "score": 0.8123, "seed": "18446744073709551615", "iteration": 0,)"
+          R"( "index": 0, "seconds": 3.5, "parameters": "a red ball\nSteps: 50, Seed: 404", "exported": true, "applied": false}]},)"
+          R"( {"id": "20261205-163000000-1", "prompt": "a \"blue\" ball\u00e9", "parameters": "", "pack": "p",)"
+          R"( "started": "2026-12-05T18:30:00+02:00", "state": "cancelled", "candidates": []}]})");
+    write("history_index", "empty.json",
+          R"({"format": "blendiff-history", "version": 1, "image": {"sha256": )"
+          R"("0000000000000000000000000000000000000000000000000000000000000000", "name": ""}, "jobs": []})");
     // Images and masks in every format, depth and channel count the loader takes.
     const Image mask = rect(24, 16, 6, 4, 18, 12);
     const std::string mask_png = encoded(mask, ".png");

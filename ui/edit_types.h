@@ -2,8 +2,8 @@
 // Value types that cross the GUI <-> worker boundary through queued signals. They hold
 // QImage (never QPixmap: pixmaps belong to the GUI thread), plain numbers and strings.
 #include <QImage>
-#include <QPoint>
 #include <QMetaType>
+#include <QPoint>
 #include <QString>
 #include <QtGlobal>
 
@@ -40,6 +40,9 @@ struct CandidateEntry {
   int index = 0;
   double seconds = 0.0;
   QString parameters;  // the PNG "parameters" text (prompt, steps, seed, score, ...)
+  // What the user did with it; a candidate with neither is mentioned before quitting.
+  bool exported = false;
+  bool applied = false;
 };
 
 struct PackInfo {

@@ -100,7 +100,10 @@ class TestController : public QObject {
 
     QVERIFY(m_controller->generate("red blue", params));
     QVERIFY(m_controller->isBusy());
-    QVERIFY(!m_controller->generate("again", params));  // one edit at a time
+    // One edit at a time: a second Generate waits in the queue (test_queue runs queues).
+    QVERIFY(m_controller->generate("again", params));
+    QCOMPARE(m_controller->queuedJobs().size(), 1);
+    m_controller->clearQueue();
     QTRY_VERIFY_WITH_TIMEOUT(!finished.isEmpty() || !errors.isEmpty(), 300'000);
     ticker.stop();
     QVERIFY2(errors.isEmpty(), errors.isEmpty() ? "" : qPrintable(errors.first().at(2).toString()));
