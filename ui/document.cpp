@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "layer_commands.h"
+#include "png_files.h"
 
 namespace bd::ui {
 
@@ -302,6 +303,13 @@ void Document::setCurrentJob(int job) {
 
 const QVector<CandidateEntry>& Document::candidates() const {
   return m_currentJob >= 0 ? m_jobs[m_currentJob].candidates : kNoCandidates;
+}
+
+QImage Document::candidateImage(int job, int row) {
+  if (job < 0 || job >= m_jobs.size() || row < 0 || row >= m_jobs[job].candidates.size()) return {};
+  CandidateEntry& c = m_jobs[job].candidates[row];
+  if (c.image.isNull() && !c.file.isEmpty()) c.image = readImageFile(c.file);
+  return c.image;
 }
 
 int Document::addCandidate(int job, const CandidateEntry& candidate) {

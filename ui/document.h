@@ -129,6 +129,9 @@ class Document : public QObject {
   void setCurrentJob(int job);
   // The current job's candidates (empty when there is none).
   const QVector<CandidateEntry>& candidates() const;
+  // A candidate's full image, read from its file first if it was restored without it
+  // (null when that file is gone).
+  QImage candidateImage(int job, int row);
 
   // The candidate of the current job shown instead of the image (-1: the image).
   int shownCandidate() const { return m_shownCandidate; }

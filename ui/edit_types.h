@@ -32,7 +32,8 @@ struct PreviewFrame {
 };
 
 struct CandidateEntry {
-  QImage image;        // full resolution, composited onto the original
+  QImage image;        // full resolution, composited onto the original; null until
+                       // needed for one restored from the history store (see `file`)
   QImage thumbnail;    // the gallery's picture, made off the GUI thread (may be null)
   double score = 0.0;  // CLIP distance; lower is better
   quint64 seed = 0;
@@ -43,6 +44,10 @@ struct CandidateEntry {
   // What the user did with it; a candidate with neither is mentioned before quitting.
   bool exported = false;
   bool applied = false;
+  // Where the full image is, for a candidate restored from the history store: it is read
+  // when first shown, applied or exported (Document::candidateImage), so reopening an
+  // image with a long history costs thumbnails, not every full-resolution result.
+  QString file;
 };
 
 struct PackInfo {

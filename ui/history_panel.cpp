@@ -17,6 +17,7 @@ namespace {
 
 constexpr int kJobRole = Qt::UserRole + 1;
 constexpr int kRowRole = Qt::UserRole + 2;  // -1 on a job's own line
+constexpr int kParamsShown = 44;            // characters of the parameter line on the job
 
 QString stateText(JobRecord::State state) {
   switch (state) {
@@ -100,10 +101,12 @@ HistoryPanel::HistoryPanel(Document* document, QWidget* parent)
 }
 
 QIcon HistoryPanel::iconFor(const QImage& image, const QImage& thumbnail) {
-  auto it = m_icons.find(image.cacheKey());
+  // Restored candidates have only a thumbnail until they are shown.
+  const qint64 key = thumbnail.isNull() ? image.cacheKey() : thumbnail.cacheKey();
+  auto it = m_icons.find(key);
   if (it == m_icons.end()) {
     const QImage small = thumbnail.isNull() ? CandidateModel::makeThumbnail(image) : thumbnail;
-    it = m_icons.insert(image.cacheKey(), QIcon(QPixmap::fromImage(small)));
+    it = m_icons.insert(key, QIcon(QPixmap::fromImage(small)));
   }
   return *it;
 }
@@ -120,10 +123,15 @@ void HistoryPanel::rebuild() {
     jobItem->setData(0, kJobRole, j);
     jobItem->setData(0, kRowRole, -1);
     jobItem->setData(0, Qt::UserRole, job.id);
+    // Short lines: the dock is narrow, and a long line would be cut off. The whole
+    // parameter line is the tooltip.
+    const QString params = job.parameters.size() > kParamsShown
+                               ? job.parameters.left(kParamsShown - 1) + "…"
+                               : job.parameters;
     jobItem->setText(
-        0, tr("“%1”\n%2 · %3 · %4, %n candidate(s)", nullptr, job.candidates.size())
+        0, tr("“%1”\n%2 · %3\n%4 · %n candidate(s)\n%5", nullptr, job.candidates.size())
                .arg(job.prompt, job.started.toString(QStringLiteral("yyyy-MM-dd HH:mm")), job.pack,
-                    stateText(job.state)));
+                    stateText(job.state), params));
     jobItem->setToolTip(0, job.parameters);
     QFont bold = jobItem->font(0);
     bold.setBold(true);

@@ -6,14 +6,14 @@
 #include <QFile>
 #include <QFileInfo>
 #include <QHash>
-#include <QImageReader>
 #include <QSaveFile>
 #include <QSet>
 #include <QStandardPaths>
 #include <algorithm>
 
-#include "atomic_png.h"
+#include "candidate_model.h"
 #include "history_index.h"
+#include "png_files.h"
 
 namespace bd::ui {
 
@@ -80,19 +80,10 @@ HistoryIndex indexOf(const QString& key, const QString& imageName, const QVector
   return index;
 }
 
-QImage readCandidate(const QString& path, QString* error) {
-  QImageReader reader(path);
-  QImage image = reader.read();
-  if (image.isNull()) {
-    if (error) *error = reader.errorString();
-    return {};
-  }
-  // What the engine hands over for 8-bit images (image_convert), so a restored candidate
-  // applies like a fresh one.
-  if (image.format() == QImage::Format_RGB32) image = image.convertToFormat(QImage::Format_RGB888);
-  if (image.format() == QImage::Format_ARGB32)
-    image = image.convertToFormat(QImage::Format_RGBA8888);
-  return image;
+// The small picture beside each candidate's PNG, so reopening an image with a long history
+// reads thumbnails, not every full-resolution result.
+QString thumbnailName(const QString& candidateFile) {
+  return candidateFile.left(candidateFile.size() - 4) + QStringLiteral(".thumb.png");
 }
 
 }  // namespace
@@ -171,11 +162,20 @@ HistoryStore::Loaded HistoryStore::load(const QString& key) const {
     job.restored = true;
     for (const HistoryCandidateFile& file : entry.candidates) {
       CandidateEntry c;
-      QString why;
-      c.image = readCandidate(dir.filePath(file.file), &why);
-      if (c.image.isNull()) {
-        loaded.problems << QStringLiteral("%1: %2").arg(dir.filePath(file.file), why);
+      c.file = dir.filePath(file.file);
+      if (!QFileInfo::exists(c.file)) {
+        loaded.problems << QStringLiteral("%1: missing").arg(c.file);
         continue;
+      }
+      c.thumbnail = readImageFile(dir.filePath(thumbnailName(file.file)));
+      if (c.thumbnail.isNull()) {  // none written (yet): the full image gives one
+        QString why;
+        c.image = readImageFile(c.file, &why);
+        if (c.image.isNull()) {
+          loaded.problems << why;
+          continue;
+        }
+        c.thumbnail = CandidateModel::makeThumbnail(c.image);
       }
       c.score = file.score;
       c.seed = file.seed;
@@ -211,10 +211,20 @@ bool HistoryStore::save(const QString& key, const QString& imageName,
   for (const JobRecord& job : jobs) {
     const QStringList names = candidateFileNames(job);
     for (int i = 0; i < job.candidates.size(); ++i) {
+      const CandidateEntry& c = job.candidates[i];
+      const QString thumb = thumbnailName(names[i]);
       keep.insert(names[i]);
-      // Candidates never change: a file already there is this candidate.
+      keep.insert(thumb);
+      // Candidates never change: a file already there is this candidate. One restored
+      // without its image has its file already (else it would not have been restored).
+      if (c.image.isNull()) continue;
       if (!QFileInfo::exists(dir.filePath(names[i])) &&
-          !writePngAtomically(dir.filePath(names[i]), job.candidates[i].image, error))
+          !writePngAtomically(dir.filePath(names[i]), c.image, error))
+        return false;
+      if (!QFileInfo::exists(dir.filePath(thumb)) &&
+          !writePngAtomically(
+              dir.filePath(thumb),
+              c.thumbnail.isNull() ? CandidateModel::makeThumbnail(c.image) : c.thumbnail, error))
         return false;
     }
   }
@@ -267,10 +277,11 @@ QStringList HistoryStore::enforceCap(qint64 capBytes, const QString& openKey,
     const HistoryIndex& index = indices[c.key];
     const HistoryJobEntry& job = index.jobs[c.job];
     QDir dir(imageDir(c.key));
-    for (const HistoryCandidateFile& file : job.candidates) {
-      total -= QFileInfo(dir.filePath(file.file)).size();
-      dir.remove(file.file);
-    }
+    for (const HistoryCandidateFile& file : job.candidates)
+      for (const QString& name : {file.file, thumbnailName(file.file)}) {
+        total -= QFileInfo(dir.filePath(name)).size();
+        dir.remove(name);
+      }
     dropped[c.key].insert(job.id);
     removed << QStringLiteral("%1: '%2' of %3")
                    .arg(index.imageName.isEmpty() ? c.key.left(12) : index.imageName, job.prompt,

@@ -2,16 +2,15 @@
 
 #include <QDir>
 #include <QFile>
-#include <QImageReader>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QSaveFile>
 #include <QtConcurrent/QtConcurrentRun>
 #include <utility>
 
-#include "atomic_png.h"
 #include "document.h"
 #include "history_keeper.h"
+#include "png_files.h"
 
 namespace bd::ui {
 
@@ -88,10 +87,9 @@ std::optional<RecoveredSession> RecoveryStore::readSession(QString* error) const
   s.saved =
       QDateTime::fromString(json.value(QStringLiteral("saved")).toString(), Qt::ISODateWithMs);
   auto read = [&](const QString& name) {
-    QImageReader reader(dir.filePath(name));
-    const QImage image = reader.read();
-    if (image.isNull())
-      problems << QStringLiteral("%1: %2").arg(dir.filePath(name), reader.errorString());
+    QString why;
+    const QImage image = readImageFile(dir.filePath(name), &why);
+    if (image.isNull()) problems << why;
     return image;
   };
   s.image = read(kImage);
@@ -105,10 +103,6 @@ std::optional<RecoveredSession> RecoveryStore::readSession(QString* error) const
                       .arg(layer->height())
                       .arg(s.image.width())
                       .arg(s.image.height());
-  if (s.image.format() == QImage::Format_RGB32)
-    s.image = s.image.convertToFormat(QImage::Format_RGB888);
-  if (s.image.format() == QImage::Format_ARGB32)
-    s.image = s.image.convertToFormat(QImage::Format_RGBA8888);
   if (!problems.isEmpty()) {
     *error = problems.join(QStringLiteral("; "));
     return std::nullopt;

@@ -267,8 +267,10 @@ void EditController::applyCandidate(int job, int row) {
   const QVector<bd::ui::JobRecord>& jobs = m_document->jobs();
   if (job < 0 || job >= jobs.size() || row < 0 || row >= jobs[job].candidates.size() || m_busy)
     return;
-  const bd::ui::CandidateEntry c = jobs[job].candidates[row];
-  m_document->replaceImage(c.image, tr("Apply candidate (seed %1)").arg(c.seed));
+  const QImage image = m_document->candidateImage(job, row);
+  if (image.isNull()) return;  // its file is gone from the history store
+  m_document->replaceImage(image,
+                           tr("Apply candidate (seed %1)").arg(jobs[job].candidates[row].seed));
   m_document->markCandidateApplied(job, row);
   m_document->setShownCandidate(-1);
 }
@@ -335,8 +337,14 @@ bool EditController::exportCandidate(int job, int row, const QString& path, bool
   if (job < 0 || job >= jobs.size() || row < 0 || row >= jobs[job].candidates.size() ||
       refuseExport(path, overwriteSource))
     return false;
-  const bd::ui::CandidateEntry& c = jobs[job].candidates[row];
-  if (!writeExport(path, c.image, c.parameters)) return false;
+  const QImage image = m_document->candidateImage(job, row);
+  if (image.isNull()) {
+    emit errorOccurred(tr("Export failed"), QStringLiteral("InvalidInput"),
+                       tr("The candidate's file %1 is gone from the history store.")
+                           .arg(jobs[job].candidates[row].file));
+    return false;
+  }
+  if (!writeExport(path, image, jobs[job].candidates[row].parameters)) return false;
   m_document->markCandidateExported(job, row);
   return true;
 }
@@ -360,7 +368,7 @@ int EditController::exportAllCandidates(const QString& dir) {
                                                 .arg(row + 1, 2, 10, QLatin1Char('0'))
                                                 .arg(c.seed));
     try {
-      bd::save_image(path.toStdString(), bd::ui::fromQImage(c.image),
+      bd::save_image(path.toStdString(), bd::ui::fromQImage(m_document->candidateImage(job, row)),
                      {{"parameters", c.parameters.toStdString()}});
       m_document->markCandidateExported(job, row);
       ++written;

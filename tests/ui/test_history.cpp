@@ -54,6 +54,11 @@ QString writeScene(const QString& path, int w = 40, int h = 30) {
   return path;
 }
 
+// A candidate's full image, whether it is in memory or still in its file.
+QImage fullImage(const bd::ui::CandidateEntry& c) {
+  return (c.image.isNull() ? QImage(c.file) : c.image).convertToFormat(QImage::Format_RGB888);
+}
+
 bool sameJobs(const QVector<JobRecord>& a, const QVector<JobRecord>& b, QString* why) {
   if (a.size() != b.size())
     return *why = QStringLiteral("job count %1 vs %2").arg(a.size()).arg(b.size()), false;
@@ -67,9 +72,7 @@ bool sameJobs(const QVector<JobRecord>& a, const QVector<JobRecord>& b, QString*
       const auto &c = x.candidates[r], &d = y.candidates[r];
       if (c.seed != d.seed || c.score != d.score || c.parameters != d.parameters ||
           c.exported != d.exported || c.applied != d.applied || c.iteration != d.iteration ||
-          c.index != d.index ||
-          c.image.convertToFormat(QImage::Format_RGB888) !=
-              d.image.convertToFormat(QImage::Format_RGB888))
+          c.index != d.index || fullImage(c) != fullImage(d) || fullImage(c).isNull())
         return *why = QStringLiteral("job %1 candidate %2 differs").arg(j).arg(r), false;
     }
   }
@@ -186,19 +189,31 @@ class TestHistory : public QObject {
     const QString key = HistoryStore::imageKey(doc.image());
     QString error;
     QVERIFY2(store.save(key, "scene.png", doc.jobs(), &error), qPrintable(error));
-    const QStringList pngs = QDir(QDir(store.dir()).filePath(key)).entryList({"*.png"});
-    QCOMPARE(pngs.size(), 4);
+    const QDir imageDir(QDir(store.dir()).filePath(key));
+    QCOMPARE(imageDir.entryList({"*.png"}).size(), 8);  // each candidate and its thumbnail
+    QCOMPARE(imageDir.entryList({"*.thumb.png"}).size(), 4);
     const HistoryStore::Loaded loaded = store.load(key);
     QVERIFY2(loaded.problems.isEmpty(), qPrintable(loaded.problems.join('\n')));
     QString why;
     QVERIFY2(sameJobs(loaded.jobs, doc.jobs(), &why), qPrintable(why));
     for (const JobRecord& job : loaded.jobs) QVERIFY(job.restored);
+    // Restored candidates hold their thumbnail; the full image is read when needed.
+    const bd::ui::CandidateEntry& restored = loaded.jobs[0].candidates[0];
+    QVERIFY(restored.image.isNull());
+    QVERIFY(!restored.thumbnail.isNull());
+    QVERIFY(QFileInfo(restored.file).isAbsolute());
+    Document reopened;
+    reopened.setImage(sceneImage(40, 30));
+    reopened.setJobs(loaded.jobs);
+    QCOMPARE(reopened.candidateImage(0, 0).convertToFormat(QImage::Format_RGB888),
+             doc.jobs()[0].candidates[0].image.convertToFormat(QImage::Format_RGB888));
+    QVERIFY(!reopened.jobs()[0].candidates[0].image.isNull());  // kept once read
     QCOMPARE(loaded.jobs[1].candidates[0].seed, 18446744073709551615ull);
 
     // A discarded candidate's file goes with it; no job left removes the image's folder.
     doc.removeCandidate(0, 0);
     QVERIFY(store.save(key, "scene.png", doc.jobs(), &error));
-    QCOMPARE(QDir(QDir(store.dir()).filePath(key)).entryList({"*.png"}).size(), 3);
+    QCOMPARE(QDir(QDir(store.dir()).filePath(key)).entryList({"*.png"}).size(), 6);
     QVERIFY(store.save(key, "scene.png", {}, &error));
     QVERIFY(!QDir(QDir(store.dir()).filePath(key)).exists());
   }
@@ -315,8 +330,11 @@ class TestHistory : public QObject {
     QVERIFY(store.save(open, "open.png", {job("c1", "third", 3), job("c2", "newest", 5)}));
     const qint64 total = store.sizeBytes();
     QVERIFY(store.enforceCap(total, open).isEmpty());  // under the cap: nothing goes
-    // Every job holds one PNG of the same size; clean-up counts the PNGs it removes.
-    const qint64 png = QFileInfo(QDir(QDir(store.dir()).filePath(a)).filePath("a1_0_0.png")).size();
+    // Every job holds one PNG (and its thumbnail) of the same size; clean-up counts the
+    // files it removes.
+    const QDir aDir(QDir(store.dir()).filePath(a));
+    const qint64 png = QFileInfo(aDir.filePath("a1_0_0.png")).size() +
+                       QFileInfo(aDir.filePath("a1_0_0.thumb.png")).size();
     QVERIFY(png > 0);
     QStringList removedOpen;
     // Room for about two and a half jobs less: the three oldest go, whatever image they

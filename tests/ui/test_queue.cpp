@@ -174,6 +174,11 @@ class TestQueue : public QObject {
     QCOMPARE(rerun.candidates[0].seed, target.seed);
     QVERIFY(m_controller->lastParams().seed == target.seed);
     QCOMPARE(m_controller->lastParams().batch_size, 1);
+    // The same candidate up to rounding (alone it runs as a batch of one): its job's
+    // parameters came back whole from the candidate's parameters text.
+    const int maxDiff = bd::test::maxChannelDifference(rerun.candidates[0].image, target.image);
+    QVERIFY2(maxDiff >= 0, "another size");
+    QVERIFY2(maxDiff <= 1, qPrintable(QString("max difference %1").arg(maxDiff)));
 
     // Applying a candidate of an older job: one undo step, and it counts as kept.
     const QImage before = m_doc->image();

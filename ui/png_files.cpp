@@ -1,5 +1,6 @@
-#include "atomic_png.h"
+#include "png_files.h"
 
+#include <QImageReader>
 #include <QImageWriter>
 #include <QSaveFile>
 
@@ -27,6 +28,19 @@ bool writePngAtomically(const QString& path, const QImage& image, QString* error
     return false;
   }
   return true;
+}
+
+QImage readImageFile(const QString& path, QString* error) {
+  QImageReader reader(path);
+  QImage image = reader.read();
+  if (image.isNull()) {
+    if (error) *error = QStringLiteral("%1: %2").arg(path, reader.errorString());
+    return {};
+  }
+  if (image.format() == QImage::Format_RGB32) return image.convertToFormat(QImage::Format_RGB888);
+  if (image.format() == QImage::Format_ARGB32)
+    return image.convertToFormat(QImage::Format_RGBA8888);
+  return image;
 }
 
 }  // namespace bd::ui
