@@ -140,6 +140,19 @@ int main(int argc, char** argv) {
     write("text_fix", "entities.txt", "&amp;amp; &EACUTE; &#x1F600; <b>&lt;</b>\nline two &nbsp;");
     write("text_fix", "controls.txt", "a\x1b[31mred\x1b[0m\r\nb\xc2\x85" "c\xef\xbb\xbf\xe2\x80\x8b");
     write("text_fix", "emoji.txt", "\xf0\x9f\x91\xa9\xf0\x9f\x8f\xbd\xe2\x80\x8d\xf0\x9f\x92\xbb \xef\xac\x81sh \xef\xbc\xa1");
+    // The editor's history index: two jobs as it writes them, and an empty one.
+    write("history_index", "two_jobs.json",
+          R"({"format": "blendiff-history", "version": 1,)"
+          R"( "image": {"sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", "name": "scene.png"},)"
+          R"( "jobs": [{"id": "20261205-162735123-0", "prompt": "a red ball", "parameters": "Steps: 50, Seed: 404",)"
+          R"( "pack": "ToyWorld", "started": "2026-12-05T16:27:35.123Z", "state": "done", "candidates": [)"
+          R"({"file": "20261205-162735123-0_0_0.png", "score": 0.8123, "seed": "18446744073709551615", "iteration": 0,)"
+          R"( "index": 0, "seconds": 3.5, "parameters": "a red ball\nSteps: 50, Seed: 404", "exported": true, "applied": false}]},)"
+          R"( {"id": "20261205-163000000-1", "prompt": "a \"blue\" ball\u00e9", "parameters": "", "pack": "p",)"
+          R"( "started": "2026-12-05T18:30:00+02:00", "state": "cancelled", "candidates": []}]})");
+    write("history_index", "empty.json",
+          R"({"format": "blendiff-history", "version": 1, "image": {"sha256": )"
+          R"("0000000000000000000000000000000000000000000000000000000000000000", "name": ""}, "jobs": []})");
     // Images and masks in every format, depth and channel count the loader takes.
     const Image mask = rect(24, 16, 6, 4, 18, 12);
     const std::string mask_png = encoded(mask, ".png");

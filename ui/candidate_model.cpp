@@ -59,7 +59,7 @@ QVariant CandidateModel::data(const QModelIndex& index, int role) const {
     case SeedRole:
       return QVariant::fromValue(item.seed);
     case ImageRole:
-      return item.image;
+      return m_document->candidateImage(m_document->currentJob(), index.row());
     case ParametersRole:
       return item.parameters;
     case RankRole:

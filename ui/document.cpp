@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "layer_commands.h"
+#include "png_files.h"
 
 namespace bd::ui {
 
@@ -57,6 +58,7 @@ Document::Document(QObject* parent) : QObject(parent), m_undoStack(new QUndoStac
 Document::~Document() = default;
 
 void Document::setImage(const QImage& image, const QString& sourcePath) {
+  emit documentAboutToBeReplaced();
   m_undoStack->clear();
   const bool hadJob = m_currentJob >= 0;
   if (hadJob) emit currentJobAboutToChange();
@@ -92,6 +94,11 @@ bool Document::isModified() const { return hasImage() && m_image.cacheKey() != m
 
 void Document::markSaved() {
   m_savedImageKey = m_image.cacheKey();
+  updateModified();
+}
+
+void Document::markUnsaved() {
+  m_savedImageKey = 0;
   updateModified();
 }
 
@@ -273,6 +280,8 @@ void Document::emitLayerChanged(Layer which, const QRect& rect) {
 
 int Document::beginJob(const QString& prompt, const QString& parameters, const QString& pack) {
   JobRecord job;
+  job.id = QDateTime::currentDateTimeUtc().toString(QStringLiteral("yyyyMMdd-HHmmsszzz-")) +
+           QString::number(m_jobs.size());
   job.prompt = prompt;
   job.parameters = parameters;
   job.pack = pack;
@@ -294,6 +303,13 @@ void Document::setCurrentJob(int job) {
 
 const QVector<CandidateEntry>& Document::candidates() const {
   return m_currentJob >= 0 ? m_jobs[m_currentJob].candidates : kNoCandidates;
+}
+
+QImage Document::candidateImage(int job, int row) {
+  if (job < 0 || job >= m_jobs.size() || row < 0 || row >= m_jobs[job].candidates.size()) return {};
+  CandidateEntry& c = m_jobs[job].candidates[row];
+  if (c.image.isNull() && !c.file.isEmpty()) c.image = readImageFile(c.file);
+  return c.image;
 }
 
 int Document::addCandidate(int job, const CandidateEntry& candidate) {
@@ -339,6 +355,56 @@ void Document::finishJob(int job, JobRecord::State state) {
   m_jobs[job].state = state;
   if (job == m_currentJob) clearPreview();
   emit historyChanged();
+}
+
+void Document::setJobs(const QVector<JobRecord>& jobs) {
+  setShownCandidate(-1);
+  emit currentJobAboutToChange();
+  m_jobs = jobs;
+  m_currentJob = m_jobs.size() - 1;
+  emit currentJobChanged(m_currentJob);
+  emit historyChanged();
+}
+
+bool Document::removeJob(int job) {
+  if (job < 0 || job >= m_jobs.size() || m_jobs[job].state == JobRecord::State::Running)
+    return false;
+  const bool current = job == m_currentJob;
+  if (current) {
+    setShownCandidate(-1);
+    emit currentJobAboutToChange();
+    m_currentJob = -1;
+  }
+  m_jobs.removeAt(job);
+  if (m_currentJob > job) --m_currentJob;
+  emit jobRemoved(job);
+  if (current) {
+    // Its neighbour takes its place in the gallery, the newer one first.
+    m_currentJob = std::min(job, static_cast<int>(m_jobs.size()) - 1);
+    emit currentJobChanged(m_currentJob);
+  }
+  emit historyChanged();
+  return true;
+}
+
+void Document::markCandidateExported(int job, int row) {
+  if (job < 0 || job >= m_jobs.size() || row < 0 || row >= m_jobs[job].candidates.size()) return;
+  m_jobs[job].candidates[row].exported = true;
+  emit historyChanged();
+}
+
+void Document::markCandidateApplied(int job, int row) {
+  if (job < 0 || job >= m_jobs.size() || row < 0 || row >= m_jobs[job].candidates.size()) return;
+  m_jobs[job].candidates[row].applied = true;
+  emit historyChanged();
+}
+
+int Document::unkeptCandidateCount() const {
+  int count = 0;
+  for (const JobRecord& job : m_jobs)
+    if (!job.restored)
+      for (const CandidateEntry& c : job.candidates) count += !c.exported && !c.applied;
+  return count;
 }
 
 void Document::setShownCandidate(int row) {

@@ -32,12 +32,14 @@ enum class Layer {
 // One Generate: what was asked, and the candidates it gave, best (lowest score) first.
 struct JobRecord {
   enum class State { Running, Done, Cancelled, Failed };
+  QString id;  // unique in the history: the start time (UTC) and a counter
   QString prompt;
   QString parameters;  // the request's parameters as text ("Steps: 50, Seed: 404, ...")
   QString pack;        // the model pack's name
   QDateTime started;
   State state = State::Running;
   QVector<CandidateEntry> candidates;
+  bool restored = false;  // read back from the history store, not run in this session
 };
 
 class Document : public QObject {
@@ -64,6 +66,8 @@ class Document : public QObject {
   // edits do not count: only the image is ever written back).
   bool isModified() const;
   void markSaved();
+  // The image differs from its file although it was just set (a restored session's).
+  void markUnsaved();
 
   // --- layers --------------------------------------------------------------------------
 
@@ -111,11 +115,23 @@ class Document : public QObject {
   int addCandidate(int job, const CandidateEntry& candidate);
   void removeCandidate(int job, int row);
   void finishJob(int job, JobRecord::State state);
+  // Replaces the whole history (jobs read back from the history store); the newest job
+  // becomes current. Not undoable: jobs never are.
+  void setJobs(const QVector<JobRecord>& jobs);
+  // Drops a finished job (a running one stays). Later jobs move up by one.
+  bool removeJob(int job);
+  void markCandidateExported(int job, int row);
+  void markCandidateApplied(int job, int row);
+  // Candidates of this session's jobs that were neither exported nor applied.
+  int unkeptCandidateCount() const;
   const QVector<JobRecord>& jobs() const { return m_jobs; }
   int currentJob() const { return m_currentJob; }  // -1: none yet
   void setCurrentJob(int job);
   // The current job's candidates (empty when there is none).
   const QVector<CandidateEntry>& candidates() const;
+  // A candidate's full image, read from its file first if it was restored without it
+  // (null when that file is gone).
+  QImage candidateImage(int job, int row);
 
   // The candidate of the current job shown instead of the image (-1: the image).
   int shownCandidate() const { return m_shownCandidate; }
@@ -128,6 +144,8 @@ class Document : public QObject {
   QPoint previewOffset() const { return m_previewAt; }
 
  signals:
+  // setImage is about to replace the document (the old one is still whole).
+  void documentAboutToBeReplaced();
   // setImage made a new document (after the change signals it also sends).
   void documentReplaced();
   void imageChanged();
@@ -144,6 +162,7 @@ class Document : public QObject {
   void candidateAdded(int job, int row);
   void candidateAboutToBeRemoved(int job, int row);
   void candidateRemoved(int job, int row);
+  void jobRemoved(int job);
   void shownCandidateChanged(int row);
   // The union of the old and the new preview's rectangle (image pixels).
   void previewChanged(const QRect& rect);

@@ -2,8 +2,8 @@
 // Value types that cross the GUI <-> worker boundary through queued signals. They hold
 // QImage (never QPixmap: pixmaps belong to the GUI thread), plain numbers and strings.
 #include <QImage>
-#include <QPoint>
 #include <QMetaType>
+#include <QPoint>
 #include <QString>
 #include <QtGlobal>
 
@@ -32,7 +32,8 @@ struct PreviewFrame {
 };
 
 struct CandidateEntry {
-  QImage image;        // full resolution, composited onto the original
+  QImage image;        // full resolution, composited onto the original; null until
+                       // needed for one restored from the history store (see `file`)
   QImage thumbnail;    // the gallery's picture, made off the GUI thread (may be null)
   double score = 0.0;  // CLIP distance; lower is better
   quint64 seed = 0;
@@ -40,6 +41,13 @@ struct CandidateEntry {
   int index = 0;
   double seconds = 0.0;
   QString parameters;  // the PNG "parameters" text (prompt, steps, seed, score, ...)
+  // What the user did with it; a candidate with neither is mentioned before quitting.
+  bool exported = false;
+  bool applied = false;
+  // Where the full image is, for a candidate restored from the history store: it is read
+  // when first shown, applied or exported (Document::candidateImage), so reopening an
+  // image with a long history costs thumbnails, not every full-resolution result.
+  QString file;
 };
 
 struct PackInfo {

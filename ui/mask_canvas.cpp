@@ -92,7 +92,7 @@ void MaskCanvas::onPreviewChanged(const QRect& imageRect) {
 QImage MaskCanvas::displayImage() const {
   const int row = m_document->shownCandidate();
   if (row >= 0) {
-    const QImage& candidate = m_document->candidates()[row].image;
+    const QImage candidate = m_document->candidateImage(m_document->currentJob(), row);
     return candidate.size() == m_document->size() ? candidate : QImage();
   }
   return m_document->preview();

@@ -35,24 +35,27 @@ PromptPanel::PromptPanel(QWidget* parent) : QWidget(parent) {
   m_button->setObjectName("generateButton");
   m_button->setDefault(true);
   m_button->setMinimumWidth(110);
+  m_queueButton = new QPushButton(tr("Queue"), this);
+  m_queueButton->setObjectName("queueButton");
+  m_queueButton->setToolTip(
+      tr("Run this prompt with the current settings and mask after the running edit "
+         "(Ctrl+Enter)"));
 
   auto* layout = new QHBoxLayout(this);
   layout->setContentsMargins(0, 0, 0, 0);
   layout->addWidget(m_edit, 1);
   layout->addWidget(m_historyButton);
+  layout->addWidget(m_queueButton);
   layout->addWidget(m_button);
 
   connect(m_button, &QPushButton::clicked, this, &PromptPanel::triggerGenerate);
-  connect(m_edit, &QLineEdit::returnPressed, this, [this] {
-    if (!m_running) triggerGenerate();
-  });
+  connect(m_queueButton, &QPushButton::clicked, this, &PromptPanel::triggerQueue);
+  connect(m_edit, &QLineEdit::returnPressed, this, &PromptPanel::triggerQueue);
   for (const QKeySequence& key :
        {QKeySequence(Qt::CTRL | Qt::Key_Return), QKeySequence(Qt::CTRL | Qt::Key_Enter)}) {
     auto* sc = new QShortcut(key, this);
     sc->setContext(Qt::WindowShortcut);
-    connect(sc, &QShortcut::activated, this, [this] {
-      if (!m_running) triggerGenerate();
-    });
+    connect(sc, &QShortcut::activated, this, &PromptPanel::triggerQueue);
   }
   auto* esc = new QShortcut(QKeySequence(Qt::Key_Escape), this);
   esc->setContext(Qt::WindowShortcut);
@@ -94,6 +97,8 @@ void PromptPanel::setRunning(bool running) {
           ? tr("Stop the edit (Esc). The image stays as it was.")
           : (m_enabled ? tr("Generate candidates for the masked region (Ctrl+Enter)") : m_whyNot));
   m_button->setEnabled(running || m_enabled);
+  m_queueButton->setVisible(running);
+  m_queueButton->setEnabled(m_enabled);
 }
 
 void PromptPanel::setGenerateEnabled(bool enabled, const QString& whyNot) {
@@ -107,6 +112,12 @@ void PromptPanel::triggerGenerate() {
     emit cancelRequested();
     return;
   }
+  if (!m_enabled) return;
+  addToHistory(prompt());
+  emit generateRequested(prompt());
+}
+
+void PromptPanel::triggerQueue() {
   if (!m_enabled) return;
   addToHistory(prompt());
   emit generateRequested(prompt());

@@ -4,10 +4,12 @@
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
+#include <QFrame>
 #include <QLinearGradient>
 #include <QPainter>
 #include <QTextStream>
 #include <QTimer>
+#include <QTreeWidget>
 #include <cmath>
 #include <cstdio>
 
@@ -15,10 +17,13 @@
 #include "candidate_gallery.h"
 #include "document.h"
 #include "edit_controller.h"
+#include "history_panel.h"
 #include "main_window.h"
 #include "mask_canvas.h"
 #include "params_panel.h"
 #include "prompt_panel.h"
+#include "queue_button.h"
+#include "recovery_store.h"
 
 namespace bd::gui {
 
@@ -69,20 +74,22 @@ void DemoScript::start() {
     if (m_grabbedGenerating || step < 2) return;
     m_grabbedGenerating = true;
     grab(QStringLiteral("generating"));
+    queueMore();
   });
   connect(c, &EditController::progress, this, [this](const bd::ui::StepProgress& p) {
     // Without previews, grab mid-run from the progress alone.
     if (!m_grabbedGenerating && p.step * 2 >= p.total && p.total > 2) {
       m_grabbedGenerating = true;
       grab(QStringLiteral("generating"));
+      queueMore();
     }
   });
   connect(c, &EditController::editFinished, this, [this](int count) {
-    QTimer::singleShot(300, this, [this, count] {
-      grab(QStringLiteral("gallery"));
-      // The best candidate, exported as a user would (PNG with its parameters).
-      m_window->controller()->exportShown(QDir(m_outDir).filePath(QStringLiteral("best.png")));
-      finish(count > 0 ? 0 : 4, QStringLiteral("%1 candidates").arg(count));
+    if (count == 0) return finish(4, QStringLiteral("an edit gave no candidates"));
+    // The queue starts its next job right after this signal.
+    QTimer::singleShot(300, this, [this] {
+      if (!m_window->controller()->isBusy() && m_window->controller()->queuedJobs().isEmpty())
+        allDone();
     });
   });
   QTimer::singleShot(400, this, [this] {
@@ -155,10 +162,78 @@ void DemoScript::generate() {
   m_generated = true;
 }
 
-void DemoScript::grab(const QString& name) {
+void DemoScript::queueMore() {
+  if (m_queued) return;
+  m_queued = true;
+  bd::ui::PromptPanel* prompt = m_window->promptPanel();
+  const QString first = prompt->prompt();
+  // Smaller jobs keep the run short: two candidates each.
+  bd::EditParams params = m_window->paramsPanel()->params();
+  params.batch_size = 2;
+  params.iterations = 1;
+  m_window->paramsPanel()->setParams(params);
+  for (const QString& more : {QStringLiteral("a green ball"), QStringLiteral("a yellow ball")}) {
+    prompt->setPrompt(more);
+    prompt->triggerQueue();
+  }
+  prompt->setPrompt(first);
+  m_window->queueButton()->showList();
+  grab(QStringLiteral("queue"), m_window->queueButton()->popup());
+  m_window->queueButton()->popup()->hide();
+}
+
+void DemoScript::allDone() {
+  bd::ui::Document* document = m_window->document();
+  std::printf("demo: %lld jobs in the history\n", static_cast<long long>(document->jobs().size()));
+  grab(QStringLiteral("gallery"));
+  // The history with every job open, the first job's best candidate shown from it.
+  m_window->historyPanel()->tree()->expandAll();
+  m_window->historyPanel()->selectCandidate(0, 0);
+  QTimer::singleShot(300, this, [this, document] {
+    grab(QStringLiteral("history"));
+    document->setCurrentJob(document->jobs().size() - 1);
+    document->setShownCandidate(0);
+    // The best candidate, exported as a user would (PNG with its parameters).
+    m_window->controller()->exportShown(QDir(m_outDir).filePath(QStringLiteral("best.png")));
+    finish(document->jobs().size() == 3 ? 0 : 4,
+           QStringLiteral("%1 jobs, %2 candidates in the last")
+               .arg(document->jobs().size())
+               .arg(document->candidates().size()));
+  });
+}
+
+void startAutosaveScript(MainWindow* window) {
+  window->setAskBeforeQuit(false);
+  bd::ui::Document* document = window->document();
+  if (document->hasImage()) {
+    QImage scribble(document->size(), QImage::Format_RGBA8888);
+    scribble.fill(Qt::transparent);
+    QPainter p(&scribble);
+    const QSize s = document->size();
+    p.fillRect(QRect(s.width() / 8, s.height() / 2 - 2, s.width() * 3 / 4, 5), QColor(230, 30, 30));
+    p.end();
+    document->setScribble(scribble, QObject::tr("Scribble"));
+  }
+  bd::ui::RecoveryStore* recovery = window->recovery();
+  if (!recovery->isActive()) {
+    std::printf("autosave inactive: another editor holds %s\n", qPrintable(recovery->dir()));
+    std::fflush(stdout);
+  }
+  QObject::connect(recovery, &bd::ui::RecoveryStore::saved, recovery, [recovery] {
+    std::printf("autosaved %s\n", qPrintable(recovery->dir()));
+    std::fflush(stdout);
+  });
+}
+
+void DemoScript::grab(const QString& name, QWidget* popup) {
   QApplication::processEvents();
   const QString path = QDir(m_outDir).filePath(name + QStringLiteral(".png"));
-  const bool ok = m_window->grab().save(path);
+  QPixmap shot = m_window->grab();
+  if (popup && popup->isVisible()) {
+    QPainter p(&shot);
+    p.drawPixmap(m_window->mapFromGlobal(popup->mapToGlobal(QPoint(0, 0))), popup->grab());
+  }
+  const bool ok = shot.save(path);
   std::printf("screenshot %s %s (%.1f s)\n", qPrintable(path), ok ? "saved" : "FAILED",
               m_clock.elapsed() / 1000.0);
   std::fflush(stdout);

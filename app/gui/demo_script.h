@@ -1,15 +1,23 @@
 #pragma once
-// `blendiff --script demo --screenshot-dir DIR`: the editor drives itself through one
-// edit (open the sample scene, paint a mask, generate, wait for the gallery) and grabs
-// the window at each stage: empty.png, with_mask.png, generating.png, gallery.png.
+// `blendiff --script demo --screenshot-dir DIR`: the editor drives itself through an
+// edit (open the sample scene, paint a mask, generate; while it runs, queue two more
+// prompts and open the queue's list; wait for all three) and grabs the window at each
+// stage: empty.png, with_mask.png, generating.png, queue.png, gallery.png, history.png.
 // The screenshot test runs it under Xvfb; it is also a smoke test of the whole app.
 #include <QElapsedTimer>
 #include <QObject>
 #include <QString>
 
+class QWidget;
+
 namespace bd::gui {
 
 class MainWindow;
+
+// `blendiff --script autosave IMAGE [--mask FILE]`: paints a scribble (a red bar across the
+// middle) over the opened image and prints "autosaved <recovery folder>" after each
+// autosave, then runs on until it is killed. The crash-recovery test kills it there.
+void startAutosaveScript(MainWindow* window);
 
 class DemoScript : public QObject {
   Q_OBJECT
@@ -19,7 +27,10 @@ class DemoScript : public QObject {
   void start();
 
  private:
-  void grab(const QString& name);
+  // The window, with `popup` (a separate top-level window) drawn where it is shown.
+  void grab(const QString& name, QWidget* popup = nullptr);
+  void queueMore();
+  void allDone();
   void openScene();
   void paintMask();
   void generate();
@@ -30,6 +41,7 @@ class DemoScript : public QObject {
   QString m_prompt;
   bool m_grabbedGenerating = false;
   bool m_generated = false;
+  bool m_queued = false;
   QElapsedTimer m_clock;
 };
 

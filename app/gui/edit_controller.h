@@ -2,8 +2,10 @@
 // The GUI-thread side of editing: owns the worker thread, turns the Document (image +
 // mask) and the panels' values into requests, and feeds what comes back into the
 // document: each Generate appends a job to its history (earlier ones stay), candidates
-// and the live preview go to that job. It keeps the editing rules: a preview or a
-// candidate is only shown until "Apply" makes it the base image (one undo step);
+// and the live preview go to that job. A Generate while an edit runs waits in a queue
+// (with the image and mask as they were when it was asked for) and the worker runs the
+// queue in order, one edit at a time; a waiting job can be cancelled. It keeps the editing rules: a
+// preview or a candidate is only shown until "Apply" makes it the base image (one undo step);
 // cancel leaves the image and mask as they were; export never overwrites the source
 // silently. The gallery and the canvas observe the document, never the controller.
 #include <QImage>
@@ -16,6 +18,7 @@
 #include "bd/edit_params.h"
 #include "document.h"
 #include "edit_types.h"
+#include "queue_button.h"
 
 namespace bd::gui {
 
@@ -46,10 +49,16 @@ class EditController : public QObject {
   bool openImage(const QString& path);  // errorOccurred on failure
   void setImage(const QImage& image, const QString& sourcePath = {});
 
-  // Edits.
+  // Edits. While one runs, generate() queues the request (true: it will run).
   bool generate(const QString& prompt, const bd::EditParams& params);
-  void cancel();
+  void cancel();  // the running edit; the queued ones then run in turn
   bool isBusy() const { return m_busy; }
+  // The waiting jobs, in the order they will run.
+  QVector<bd::ui::QueuedJobInfo> queuedJobs() const;
+  bool cancelQueued(quint64 id);  // false: no such waiting job
+  void clearQueue();
+  // The document job the running (or last) edit fills; -1 when it has none.
+  int runningDocumentJob() const { return m_documentJob; }
   QString lastPrompt() const { return m_lastPrompt; }
   bd::EditParams lastParams() const { return m_lastParams; }
   int latestPreviewStep() const { return m_previewStep; }
@@ -59,10 +68,16 @@ class EditController : public QObject {
   void applyCandidate(int row);
   bool rerunWithSeed(int row);
   void discardCandidate(int row);
+  // Any candidate of any job of the document's history.
+  void applyCandidate(int job, int row);
+  // Its job's prompt and parameters (read back from the candidate's parameters text)
+  // with its seed, as one candidate.
+  bool rerunCandidate(int job, int row);
 
   // Export. The shown image (candidate, else base) with its parameters in the PNG
   // "parameters" text chunk. Refuses the source file unless overwriteSource.
   bool exportShown(const QString& path, bool overwriteSource = false);
+  bool exportCandidate(int job, int row, const QString& path, bool overwriteSource = false);
   int exportAllCandidates(const QString& dir);  // files written, -1 on error
 
  signals:
@@ -75,6 +90,7 @@ class EditController : public QObject {
   // `engineNs`: when the engine produced it (steady clock), for latency measurements.
   void previewShown(int step, qint64 engineNs);
   void candidateAdded(int row);
+  void queueChanged();
   void editFinished(int candidates, const QStringList& warnings);
   void editCancelled();
   void errorOccurred(const QString& title, const QString& kind, const QString& message);
@@ -83,6 +99,17 @@ class EditController : public QObject {
   void setBusy(bool busy);
   void onPreview(const bd::ui::PreviewFrame& frame);
   void endJob(quint64 jobId, bd::ui::JobRecord::State state);
+  struct PendingJob {
+    quint64 id = 0;
+    QString prompt;
+    bd::EditParams params;
+    QImage image;
+    QImage mask;
+  };
+  void start(const PendingJob& job);
+  void startNextQueued();
+  bool refuseExport(const QString& path, bool overwriteSource);
+  bool writeExport(const QString& path, const QImage& image, const QString& parameters);
 
   QPointer<bd::ui::Document> m_document;
   QThread m_thread;
@@ -97,6 +124,8 @@ class EditController : public QObject {
 
   bool m_busy = false;
   quint64 m_jobId = 0;
+  quint64 m_nextId = 0;
+  QVector<PendingJob> m_queue;
   std::shared_ptr<std::atomic<bool>> m_cancel;
   int m_previewStep = -1;
   int m_documentJob = -1;  // the running (or last) job's index in the document's history

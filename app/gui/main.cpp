@@ -9,6 +9,7 @@
 #include <QCommandLineParser>
 #include <QDir>
 #include <QElapsedTimer>
+#include <QFile>
 #include <QStandardPaths>
 #include <QTimer>
 #include <cstdio>
@@ -16,6 +17,7 @@
 
 #include "bd/runtime.h"
 #include "demo_script.h"
+#include "document.h"
 #include "main_window.h"
 
 namespace {
@@ -65,12 +67,19 @@ int main(int argc, char** argv) {
   const QCommandLineOption shotsOpt("screenshot-dir", "Save screenshots of a scripted run here.",
                                     "dir");
   const QCommandLineOption scriptOpt(
-      "script", "Drive the editor: 'demo' (open, paint, generate, gallery).", "name");
+      "script",
+      "Drive the editor: 'demo' (open, paint, generate, queue, gallery, history); 'autosave' "
+      "(scribble on the image, print a line after each autosave, run until killed: for the "
+      "crash-recovery test).",
+      "name");
+  const QCommandLineOption maskOpt("mask", "A mask for the image (white or opaque = edit).",
+                                   "file");
   const QCommandLineOption promptOpt("prompt",
                                      "Prompt of the scripted run (default: the sample's).", "text");
   const QCommandLineOption startupOpt("measure-startup",
                                       "Print the time to a usable window and quit.");
-  parser.addOptions({packOpt, deviceOpt, threadsOpt, shotsOpt, scriptOpt, promptOpt, startupOpt});
+  parser.addOptions(
+      {packOpt, deviceOpt, threadsOpt, shotsOpt, scriptOpt, maskOpt, promptOpt, startupOpt});
   parser.addPositionalArgument("image", "An image to open.", "[image]");
   parser.process(app);
 
@@ -81,6 +90,15 @@ int main(int argc, char** argv) {
   bd::configure_process(parser.value(threadsOpt).toInt());
   spdlog::info("blendiff {} starting ({})", bd::version(), bd::backend_summary());
 
+  const QString demoOut =
+      parser.isSet(shotsOpt) ? parser.value(shotsOpt) : QDir::current().filePath("screenshots");
+  if (parser.value(scriptOpt) == QLatin1String("demo") &&
+      qEnvironmentVariableIsEmpty("BLENDIFF_DATA_DIR")) {
+    // A history of its own: none from earlier runs, and none left in the user's.
+    const QString data = QDir(demoOut).filePath(QStringLiteral("data"));
+    QDir(data).removeRecursively();
+    qputenv("BLENDIFF_DATA_DIR", QFile::encodeName(data));
+  }
   // Heap-held so it (and its worker thread) is gone before logging shuts down.
   auto windowOwner = std::make_unique<bd::gui::MainWindow>(parser.value(deviceOpt),
                                                            parser.value(threadsOpt).toInt());
@@ -99,16 +117,25 @@ int main(int argc, char** argv) {
   }
 
   window.loadStartupPack(parser.value(packOpt));
-  if (!parser.positionalArguments().isEmpty())
-    window.openImage(parser.positionalArguments().front());
+  // A session that ended without a clean exit comes first: restoring it is the user's
+  // work; the image named on the command line is still a File › Open away.
+  const bool restored = !scripted && window.offerRecovery();
+  if (!restored && !parser.positionalArguments().isEmpty() &&
+      window.openImage(parser.positionalArguments().front()) && parser.isSet(maskOpt)) {
+    QString error;
+    if (!window.document()->loadMask(parser.value(maskOpt), &error)) {
+      std::fprintf(stderr, "blendiff: %s\n", qPrintable(error));
+      return 2;
+    }
+  }
 
-  if (parser.value(scriptOpt) == QLatin1String("demo")) {
-    const QString out =
-        parser.isSet(shotsOpt) ? parser.value(shotsOpt) : QDir::current().filePath("screenshots");
-    auto* script = new bd::gui::DemoScript(&window, out, parser.value(promptOpt), &app);
+  if (parser.value(scriptOpt) == QLatin1String("autosave")) {
+    bd::gui::startAutosaveScript(&window);
+  } else if (parser.value(scriptOpt) == QLatin1String("demo")) {
+    auto* script = new bd::gui::DemoScript(&window, demoOut, parser.value(promptOpt), &app);
     script->start();
   } else if (parser.isSet(scriptOpt)) {
-    std::fprintf(stderr, "blendiff: unknown script '%s' (known: demo)\n",
+    std::fprintf(stderr, "blendiff: unknown script '%s' (known: demo, autosave)\n",
                  qPrintable(parser.value(scriptOpt)));
     return 2;
   }

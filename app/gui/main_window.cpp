@@ -1,6 +1,7 @@
 // MainWindow: the widgets, their layout and their wiring to the EditController. The
 // rest of the class lives beside it by responsibility: main_window_actions.cpp (menus,
-// tool bar), main_window_files.cpp (open, export, quit with unsaved work) and
+// tool bar), main_window_files.cpp (open, export, quit with unsaved work),
+// main_window_history.cpp (History panel, queue, crash recovery) and
 // main_window_settings.cpp (what QSettings keeps between sessions).
 #include "main_window.h"
 
@@ -43,6 +44,7 @@ MainWindow::MainWindow(const QString& device, int threads, QWidget* parent) : QM
   m_progress = new bd::ui::EditProgressBar(this);
   m_controller = new EditController(m_document, this, device, threads);
   buildLayout();
+  buildHistory();
   buildActions();
   buildComputeMenu(device);
   connectController();
@@ -128,7 +130,7 @@ void MainWindow::connectController() {
             m_progress->setMessage(tr("%n candidate(s), best first", nullptr, count));
             if (count > 0) {
               // The finished job's best result, even if an earlier job was picked meanwhile.
-              m_document->setCurrentJob(m_document->jobs().size() - 1);
+              m_document->setCurrentJob(m_controller->runningDocumentJob());
               m_document->setShownCandidate(0);
             }
             for (const QString& w : warnings) statusBar()->showMessage(w, 10000);

@@ -1,9 +1,10 @@
 #pragma once
-// The editor window: one Document, shown by the canvas in the middle and by the ranked
-// gallery in a dock; prompt and progress above the canvas, the parameters in a dock,
-// mask tools in a tool bar. It wires the widgets to the document and the EditController
-// and keeps settings (layout, last pack, brush, parameters, prompt
-// history, recent files) in QSettings.
+// The editor window: one Document, shown by the canvas in the middle, by the ranked
+// gallery and the History panel in docks; prompt and progress above the canvas, the
+// parameters in a dock, mask tools in a tool bar, the queue indicator in the status bar.
+// It wires the widgets to the document and the EditController, keeps the history store
+// and the crash-recovery snapshot in step with the document, and keeps settings (layout,
+// last pack, brush, parameters, prompt history, recent files) in QSettings.
 #include <QMainWindow>
 #include <QStringList>
 
@@ -22,9 +23,13 @@ class CandidateGallery;
 class CandidateModel;
 class Document;
 class EditProgressBar;
+class HistoryKeeper;
+class HistoryPanel;
 class MaskCanvas;
 class ParamsPanel;
 class PromptPanel;
+class QueueButton;
+class RecoveryStore;
 }  // namespace bd::ui
 
 namespace bd::gui {
@@ -46,18 +51,26 @@ class MainWindow : public QMainWindow {
   bd::ui::ParamsPanel* paramsPanel() const { return m_params; }
   bd::ui::CandidateGallery* gallery() const { return m_gallery; }
   bd::ui::CandidateModel* candidateModel() const { return m_model; }
+  bd::ui::HistoryPanel* historyPanel() const { return m_historyPanel; }
+  bd::ui::HistoryKeeper* history() const { return m_history; }
+  bd::ui::RecoveryStore* recovery() const { return m_recovery; }
+  bd::ui::QueueButton* queueButton() const { return m_queueButton; }
 
   // Loads the last pack, else the default (ToyWorld), else shows the "no pack" banner.
   void loadStartupPack(const QString& overrideDir = {});
   bool openImage(const QString& path);
   bool openSample();
   void setAskBeforeQuit(bool ask) { m_askBeforeQuit = ask; }
+  // After a session that ended without a clean exit: asks whether to restore its image,
+  // mask and scribbles. True when they were restored.
+  bool offerRecovery();
 
  public slots:
   void openImageDialog();
   void choosePackDialog();
   void exportDialog();
   void exportAllDialog();
+  void exportCandidateDialog(int job, int row);
   void pasteImage();
 
  protected:
@@ -82,6 +95,9 @@ class MainWindow : public QMainWindow {
   // main_window_settings.cpp
   void loadSettings();
   void saveSettings();
+  // main_window_history.cpp
+  void buildHistory();
+  bool confirmQuitWithUnkeptCandidates();  // false: the user cancelled
   // main_window_compute.cpp
   void buildComputeMenu(const QString& commandLineDevice);
   void updateGpuMemory();
@@ -95,6 +111,10 @@ class MainWindow : public QMainWindow {
   bd::ui::ParamsPanel* m_params;
   bd::ui::EditProgressBar* m_progress;
   EditController* m_controller;
+  bd::ui::HistoryKeeper* m_history = nullptr;
+  bd::ui::HistoryPanel* m_historyPanel = nullptr;
+  bd::ui::RecoveryStore* m_recovery = nullptr;
+  bd::ui::QueueButton* m_queueButton = nullptr;
 
   QFrame* m_banner = nullptr;
   QLabel* m_bannerText = nullptr;

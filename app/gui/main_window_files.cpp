@@ -1,6 +1,7 @@
 // MainWindow's document files: open (dialog, recent files, drag and drop, paste, the
-// sample scene), export of the shown image and of all candidates, and the question
-// before quitting with an applied edit that was not exported.
+// sample scene), export of the shown image and of all candidates, and the questions
+// before quitting with an applied edit that was not exported (and, in
+// main_window_history.cpp, with candidates neither exported nor applied).
 #include <QApplication>
 #include <QClipboard>
 #include <QCloseEvent>
@@ -19,6 +20,7 @@
 #include "bd/paths.h"
 #include "document.h"
 #include "edit_controller.h"
+#include "history_keeper.h"
 #include "main_window.h"
 #include "mask_canvas.h"
 #include "prompt_panel.h"
@@ -148,7 +150,10 @@ void MainWindow::closeEvent(QCloseEvent* event) {
       if (m_document->isModified()) return event->ignore();
     }
   }
+  if (!confirmQuitWithUnkeptCandidates()) return event->ignore();
+  m_controller->clearQueue();
   m_controller->cancel();
+  m_history->flush();
   saveSettings();
   event->accept();
 }

@@ -11,8 +11,10 @@
 // Steps, skip and batch default to the pack's defaults.
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QFile>
 #include <QPaintEvent>
 #include <QStandardPaths>
+#include <QTemporaryDir>
 #include <QTimer>
 #include <algorithm>
 #include <chrono>
@@ -85,6 +87,9 @@ int main(int argc, char** argv) {
           qgetenv("QT_QPA_PLATFORM").isEmpty() ? "offscreen" : qgetenv("QT_QPA_PLATFORM"));
   QApplication app(argc, argv);
   QStandardPaths::setTestModeEnabled(true);
+  // The history store and autosave run as in the app, into a folder of this run's own.
+  QTemporaryDir dataDir;
+  qputenv("BLENDIFF_DATA_DIR", QFile::encodeName(dataDir.path()));
   QCommandLineParser parser;
   parser.addHelpOption();
   const QCommandLineOption packOpt("pack", "Model pack folder (default: ToyWorld).", "dir");

@@ -1,6 +1,6 @@
 # cmake -DAPP=blendiff -DOUT=dir -DSOURCE=tree -DPACK_FALLBACK=dir -P run_screenshots.cmake
 # Runs `blendiff --script demo` on a real display server (xvfb-run) and checks that the
-# four screenshots exist. Prints "SKIPPED:" when no model pack is available.
+# six screenshots exist. Prints "SKIPPED:" when no model pack is available.
 if(EXISTS "${SOURCE}/models/toyworld/pack.json")
   set(pack "${SOURCE}/models/toyworld")
 elseif(EXISTS "${PACK_FALLBACK}/pack.json")
@@ -24,7 +24,7 @@ message("${out}")
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "blendiff --script demo failed (${rc}) with pack ${pack}:\n${err}")
 endif()
-foreach(name empty with_mask generating gallery)
+foreach(name empty with_mask generating queue gallery history)
   if(NOT EXISTS "${OUT}/${name}.png")
     message(FATAL_ERROR "missing screenshot ${OUT}/${name}.png")
   endif()

@@ -7,6 +7,8 @@
 #include <QFileDialog>
 #include <QLineEdit>
 #include <QListView>
+#include <QListWidget>
+#include <QTreeWidget>
 #include <QMessageBox>
 #include <QPointer>
 #include <QPushButton>
@@ -22,8 +24,12 @@
 #include "document.h"
 #include "edit_controller.h"
 #include "image_convert.h"
+#include "history_keeper.h"
+#include "history_panel.h"
+#include "history_store.h"
 #include "main_window.h"
 #include "mask_canvas.h"
+#include "queue_button.h"
 #include "ui_test_support.h"
 
 using bd::gui::MainWindow;
@@ -116,6 +122,8 @@ class TestMainWindow : public QObject {
  private slots:
   void initTestCase() {
     QStandardPaths::setTestModeEnabled(true);  // never the user's settings
+    // Nor the user's history and recovery files; a fresh folder for each run.
+    qputenv("BLENDIFF_DATA_DIR", m_tmp.filePath("data").toLocal8Bit());
     QCoreApplication::setOrganizationName(QStringLiteral("BlendiffTests"));
     QCoreApplication::setApplicationName(QStringLiteral("test_main_window"));
     QCoreApplication::setAttribute(Qt::AA_DontUseNativeDialogs);
@@ -291,6 +299,102 @@ class TestMainWindow : public QObject {
     QCOMPARE(gallery->currentRow(), -1);
     QVERIFY(doc->isModified());
     QVERIFY(m_window->windowTitle().contains('*'));
+  }
+
+  // Any candidate of any job, from the History panel: shown on the canvas, applied as one
+  // undo step (and marked so), exported with its parameters.
+  void historyPanelWorksOnAnyJob() {
+    bd::ui::Document* doc = m_window->document();
+    doc->setImage(sceneImage(48, 32));
+    const int first = doc->beginJob("first", "Steps: 5", "toy");
+    doc->addCandidate(first, bd::test::flatCandidate(0.2, 1, {48, 32}, Qt::red));
+    doc->finishJob(first, bd::ui::JobRecord::State::Done);
+    const int second = doc->beginJob("second", "Steps: 5", "toy");
+    doc->addCandidate(second, bd::test::flatCandidate(0.1, 2, {48, 32}, Qt::blue));
+    doc->finishJob(second, bd::ui::JobRecord::State::Done);
+    bd::ui::HistoryPanel* panel = m_window->historyPanel();
+    QCOMPARE(panel->tree()->topLevelItemCount(), 2);
+
+    panel->tree()->setCurrentItem(panel->tree()->topLevelItem(1)->child(0));  // the older job
+    QCOMPARE(doc->currentJob(), first);
+    QCOMPARE(doc->shownCandidate(), 0);
+    QCOMPARE(m_window->canvas()->shownImage().pixelColor(5, 5), QColor(Qt::red));
+    QCOMPARE(m_window->gallery()->currentRow(), 0);
+
+    const int steps = doc->undoStack()->count();
+    emit panel->applyRequested(first, 0);
+    QCOMPARE(doc->image().pixelColor(5, 5), QColor(Qt::red));
+    QCOMPARE(doc->undoStack()->count(), steps + 1);
+    QVERIFY(doc->jobs()[first].candidates[0].applied);
+    doc->undoStack()->undo();
+    QCOMPARE(doc->image(), sceneImage(48, 32));
+
+    const QString out = m_tmp.filePath("from_history.png");
+    QFile::remove(out);
+    auto answered = answerDialogs({choose(out)});
+    emit panel->exportRequested(second, 0);
+    QCOMPARE(answered->answered(), 1);
+    QCOMPARE(QImage(out).pixelColor(5, 5), QColor(Qt::blue));
+    QVERIFY(doc->jobs()[second].candidates[0].exported);
+    QCOMPARE(doc->unkeptCandidateCount(), 0);
+  }
+
+  // Quitting with candidates nobody exported or applied says so, once, with Quit and
+  // Cancel; they are in the history store by the time it asks.
+  void quitWithUnkeptCandidatesSaysTheyStay() {
+    m_window->setAskBeforeQuit(true);
+    const QString source = m_tmp.filePath("unkept.png");
+    QVERIFY(sceneImage(40, 30).save(source));
+    QVERIFY(m_window->openImage(source));
+    bd::ui::Document* doc = m_window->document();
+    const int job = doc->beginJob("kept for later", "Steps: 5", "toy");
+    doc->addCandidate(job, bd::test::flatCandidate(0.2, 1, {40, 30}));
+    doc->addCandidate(job, bd::test::flatCandidate(0.3, 2, {40, 30}));
+    doc->finishJob(job, bd::ui::JobRecord::State::Done);
+
+    auto answered = answerDialogs({click(QMessageBox::Cancel)});
+    QVERIFY(!m_window->close());
+    QCOMPARE(answered->answered(), 1);
+    QVERIFY(m_window->isVisible());
+
+    QString text;
+    answered = answerDialogs({[&text](QWidget* w) {
+      auto* box = qobject_cast<QMessageBox*>(w);
+      QVERIFY(box);
+      text = box->text() + ' ' + box->informativeText();
+      for (QAbstractButton* b : box->buttons())
+        if (b->text() == QLatin1String("Quit")) return b->click();
+      QFAIL("no Quit button");
+    }});
+    QVERIFY(m_window->close());
+    QCOMPARE(answered->answered(), 1);
+    QVERIFY2(text.contains("2 candidate(s)") && text.contains("History"), qPrintable(text));
+    bd::ui::HistoryStore store(QString::fromLocal8Bit(qgetenv("BLENDIFF_DATA_DIR")));
+    const auto loaded = store.load(bd::ui::HistoryStore::fileKey(source));
+    QCOMPARE(loaded.jobs.size(), 1);
+    QCOMPARE(loaded.jobs[0].candidates.size(), 2);
+  }
+
+  void queueIndicatorListsAndCancels() {
+    bd::ui::QueueButton* queue = m_window->queueButton();
+    QVERIFY(queue->isHidden());  // nothing waits
+    queue->setJobs({{7, "a green ball", "Steps: 5"}, {9, "a yellow ball", "Steps: 5"}});
+    QVERIFY(!queue->isHidden());
+    QCOMPARE(queue->text(), QStringLiteral("Queued: 2"));
+    queue->showList();
+    QVERIFY(queue->popup()->isVisible());
+    QCOMPARE(queue->list()->count(), 2);
+    QVERIFY(queue->list()->item(1)->text().contains("yellow"));
+    QCOMPARE(queue->list()->item(1)->toolTip(), QStringLiteral("Steps: 5"));
+    QSignalSpy cancel(queue, &bd::ui::QueueButton::cancelRequested);
+    queue->list()->setCurrentRow(1);
+    for (QPushButton* b : queue->popup()->findChildren<QPushButton*>())
+      if (b->text() == QLatin1String("Cancel job")) b->click();
+    QCOMPARE(cancel.count(), 1);
+    QCOMPARE(cancel.first().at(0).value<quint64>(), quint64(9));
+    queue->setJobs({});
+    QVERIFY(queue->isHidden());
+    QVERIFY(!queue->popup()->isVisible());
   }
 
   void exportsJpegAndWebP_data() {

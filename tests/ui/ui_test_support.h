@@ -3,6 +3,8 @@
 #include <QColor>
 #include <QImage>
 #include <QSize>
+#include <algorithm>
+#include <cstdlib>
 
 #include "edit_types.h"
 
@@ -28,6 +30,19 @@ inline ui::CandidateEntry flatCandidate(double score, quint64 seed, QSize size =
   c.score = score;
   c.seed = seed;
   return c;
+}
+
+// The largest difference of one 8-bit channel between two images of one size (RGB); -1
+// when their sizes differ.
+inline int maxChannelDifference(const QImage& a, const QImage& b) {
+  const QImage x = a.convertToFormat(QImage::Format_RGB888);
+  const QImage y = b.convertToFormat(QImage::Format_RGB888);
+  if (x.size() != y.size()) return -1;
+  int most = 0;
+  for (int row = 0; row < x.height(); ++row)
+    for (int i = 0; i < 3 * x.width(); ++i)
+      most = std::max(most, std::abs(int(x.constScanLine(row)[i]) - int(y.constScanLine(row)[i])));
+  return most;
 }
 
 }  // namespace bd::test
