@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <sstream>
 #include <type_traits>
 
@@ -91,6 +92,37 @@ void load_adamw_state(torch::optim::AdamW& optimizer, const torch::nn::Module& m
 void set_learning_rate(torch::optim::AdamW& optimizer, double lr) {
   for (auto& group : optimizer.param_groups())
     static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
+}
+
+void ema_update(const torch::nn::Module& model, torch::nn::Module& ema, double rate) {
+  torch::NoGradGuard no_grad;
+  const auto src = model.parameters();
+  auto dst = ema.parameters();
+  for (std::size_t i = 0; i < src.size(); ++i) dst[i].mul_(rate).add_(src[i], 1.0 - rate);
+}
+
+double warm_ema_rate(double rate, int64_t steps_done) {
+  return std::min(rate, (1.0 + steps_done) / (10.0 + steps_done));
+}
+
+std::vector<io::NamedTensor> ema_training_tensors(const torch::nn::Module& model,
+                                                  const torch::nn::Module& ema,
+                                                  torch::optim::AdamW& optimizer,
+                                                  const std::string& prefix) {
+  auto out = module_tensors(model, prefix + ".");
+  auto e = module_tensors(ema, prefix + "_ema.");
+  auto adam = adamw_state_tensors(optimizer, model, prefix + "_adam.");
+  out.insert(out.end(), e.begin(), e.end());
+  out.insert(out.end(), adam.begin(), adam.end());
+  return out;
+}
+
+void load_ema_training_state(torch::nn::Module& model, torch::nn::Module& ema,
+                             torch::optim::AdamW& optimizer, const io::TensorFile& file,
+                             const std::string& prefix, int64_t step) {
+  load_module_tensors(model, file, prefix + ".");
+  load_module_tensors(ema, file, prefix + "_ema.");
+  load_adamw_state(optimizer, model, file, prefix + "_adam.", step);
 }
 
 }  // namespace bd::toyworld

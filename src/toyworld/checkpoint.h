@@ -31,4 +31,19 @@ void load_adamw_state(torch::optim::AdamW& optimizer, const torch::nn::Module& m
 
 void set_learning_rate(torch::optim::AdamW& optimizer, double lr);
 
+// ema ← rate·ema + (1 − rate)·model over the parameters (rate 0 copies).
+void ema_update(const torch::nn::Module& model, torch::nn::Module& ema, double rate);
+// guided-diffusion's EMA rate, warmed up so that short runs export something sane.
+double warm_ema_rate(double rate, int64_t steps_done);
+
+// A trained network with EMA weights and AdamW moments: "<prefix>." weights,
+// "<prefix>_ema." weights, "<prefix>_adam." moments.
+std::vector<io::NamedTensor> ema_training_tensors(const torch::nn::Module& model,
+                                                  const torch::nn::Module& ema,
+                                                  torch::optim::AdamW& optimizer,
+                                                  const std::string& prefix);
+void load_ema_training_state(torch::nn::Module& model, torch::nn::Module& ema,
+                             torch::optim::AdamW& optimizer, const io::TensorFile& file,
+                             const std::string& prefix, int64_t step);
+
 }  // namespace bd::toyworld

@@ -22,7 +22,9 @@
 #include "text/bpe_learner.h"
 #include "toyworld/checkpoint.h"
 #include "toyworld/clip_trainer.h"
+#include "toyworld/latent_pack.h"
 #include "toyworld/scene.h"
+#include "toyworld/train_log.h"
 #include "toyworld/unet_trainer.h"
 
 namespace bd::toyworld {
@@ -40,26 +42,6 @@ std::string architecture_json(const PackArchitecture& a) {
   return nlohmann::json{{"unet", pack::to_json(a.unet)}, {"clip", pack::to_json(a.clip)}}.dump();
 }
 
-std::string minutes_text(double seconds) {
-  char buf[32];
-  if (seconds >= 3600)
-    std::snprintf(buf, sizeof buf, "%dh%02dm", static_cast<int>(seconds / 3600),
-                  static_cast<int>(seconds / 60) % 60);
-  else
-    std::snprintf(buf, sizeof buf, "%.1fm", seconds / 60);
-  return buf;
-}
-
-struct Window {  // running means between two progress lines
-  double sum[4] = {0, 0, 0, 0};
-  int64_t n = 0;
-  void add(double a, double b, double c, double d = 0) {
-    sum[0] += a, sum[1] += b, sum[2] += c, sum[3] += d;
-    ++n;
-  }
-  double mean(int i) const { return n ? sum[i] / static_cast<double>(n) : 0.0; }
-};
-
 // Mean loss columns of the last `rows` lines of `model` ("unet" or "clip") at or before
 // `up_to_step` in train_log.csv: what a resumed sitting reports for a network it no longer
 // trains (otherwise pack.json would record zero losses for it).
@@ -75,20 +57,17 @@ Window tail_of_log(const fs::path& csv, const std::string& model, int64_t up_to_
         !std::getline(fields, b, ',') || !std::getline(fields, c, ','))
       continue;
     try {
-      if (std::stoll(step) <= up_to_step) values.push_back({std::stod(a), std::stod(b), std::stod(c)});
+      if (std::stoll(step) <= up_to_step)
+        values.push_back({std::stod(a), std::stod(b), std::stod(c)});
     } catch (const std::exception&) {  // a line cut short by a crash: skip it
     }
   }
   Window w;
-  const std::size_t first = values.size() > static_cast<std::size_t>(rows) ? values.size() - rows : 0;
-  for (std::size_t i = first; i < values.size(); ++i) w.add(values[i][0], values[i][1], values[i][2]);
+  const std::size_t first =
+      values.size() > static_cast<std::size_t>(rows) ? values.size() - rows : 0;
+  for (std::size_t i = first; i < values.size(); ++i)
+    w.add(values[i][0], values[i][1], values[i][2]);
   return w;
-}
-
-nlohmann::ordered_json file_entry(const fs::path& path) {
-  return {{"file", path.filename().string()},
-          {"sha256", core::sha256_file(path.string())},
-          {"bytes", static_cast<int64_t>(fs::file_size(path))}};
 }
 
 void export_pack(const TrainOptions& o, const PackArchitecture& arch, UNetTrainer& unet,
@@ -116,13 +95,13 @@ void export_pack(const TrainOptions& o, const PackArchitecture& arch, UNetTraine
       "white, black). "
       "Prompts of the form 'a <colour> <shape>' (optionally with small/medium/large).";
   j["image_size"] = arch.unet.image_size;
-  auto unet_entry = file_entry(out / "unet.safetensors");
+  auto unet_entry = pack_file_entry(o.out_dir, "unet.safetensors");
   unet_entry["create_model"] = pack::to_json(arch.unet);
   j["unet"] = unet_entry;
-  auto clip_entry = file_entry(out / "clip.safetensors");
+  auto clip_entry = pack_file_entry(o.out_dir, "clip.safetensors");
   clip_entry["config"] = pack::to_json(arch.clip);
   j["clip"] = clip_entry;
-  auto tok = file_entry(out / kMerges);
+  auto tok = pack_file_entry(o.out_dir, kMerges);
   tok["context_length"] = arch.clip.context_length;
   j["tokenizer"] = tok;
   j["diffusion"] = pack::to_json(diff);
@@ -294,7 +273,8 @@ TrainResult train_toyworld(const TrainOptions& o, const std::atomic<bool>* stop)
     const Window u = tail_of_log(csv_path, "unet", unet.steps_done(), 100);
     const Window c = tail_of_log(csv_path, "clip", clip.steps_done(), 50);
     if (u.n) r.unet_loss = u.mean(0), r.unet_mse = u.mean(1), r.unet_vb = u.mean(2);
-    if (c.n) r.clip_loss = c.mean(0), r.clip_accuracy = c.mean(1), r.clip_shape_accuracy = c.mean(2);
+    if (c.n)
+      r.clip_loss = c.mean(0), r.clip_accuracy = c.mean(1), r.clip_shape_accuracy = c.mean(2);
   }
 
   auto fill_result = [&] {
@@ -363,11 +343,10 @@ TrainResult train_toyworld(const TrainOptions& o, const std::atomic<bool>* stop)
           fmt::format("UNet {}/{} loss {:.4f} (mse {:.4f}, vb {:.4f}) {}", unet.steps_done(),
                       o.unet_steps, r.unet_loss, r.unet_mse, r.unet_vb,
                       uw.n ? fmt::format("{:.2f} it/s", u_rate) : std::string("idle"));
-      const std::string clip_part =
-          fmt::format("CLIP {}/{} loss {:.3f} acc {:.2f} shape {:.2f} {}", clip.steps_done(),
-                      o.clip_steps, r.clip_loss, r.clip_accuracy, r.clip_shape_accuracy,
-                      cw.n ? fmt::format("T {:.0f} {:.2f} it/s", cw.mean(3), c_rate)
-                           : std::string("idle"));
+      const std::string clip_part = fmt::format(
+          "CLIP {}/{} loss {:.3f} acc {:.2f} shape {:.2f} {}", clip.steps_done(), o.clip_steps,
+          r.clip_loss, r.clip_accuracy, r.clip_shape_accuracy,
+          cw.n ? fmt::format("T {:.0f} {:.2f} it/s", cw.mean(3), c_rate) : std::string("idle"));
       logger()->info("{} | {} | {} elapsed, ETA {}", unet_part, clip_part,
                      minutes_text(r.wall_minutes * 60), minutes_text(eta));
       uw = Window{};

@@ -42,9 +42,7 @@ UNetTrainer::UNetTrainer(const UNetTrainConfig& config, std::uint64_t seed)
           n.find("proj_out.") != std::string::npos)
         p.value().zero_();
     }
-    auto src = model_->parameters();
-    auto dst = ema_->parameters();
-    for (std::size_t i = 0; i < src.size(); ++i) dst[i].copy_(src[i]);
+    ema_update(*model_, *ema_, 0.0);
   }
   for (auto& p : ema_->parameters()) p.set_requires_grad(false);
   ema_->eval();
@@ -69,30 +67,16 @@ UNetStepStats UNetTrainer::step() {
   optimizer_->step();
   ++step_;
 
-  // EMA with guided-diffusion's rate, warmed up so that short runs export something sane.
-  const double rate = std::min(config_.ema_rate, (1.0 + step_) / (10.0 + step_));
-  {
-    torch::NoGradGuard no_grad;
-    auto src = model_->parameters();
-    auto dst = ema_->parameters();
-    for (std::size_t i = 0; i < src.size(); ++i) dst[i].mul_(rate).add_(src[i], 1.0 - rate);
-  }
+  ema_update(*model_, *ema_, warm_ema_rate(config_.ema_rate, step_));
   return {l.loss.item<double>(), l.mse.mean().item<double>(), l.vb.mean().item<double>()};
 }
 
 std::vector<io::NamedTensor> UNetTrainer::state_tensors() {
-  auto out = module_tensors(*model_, "unet.");
-  auto ema = module_tensors(*ema_, "unet_ema.");
-  auto adam = adamw_state_tensors(*optimizer_, *model_, "unet_adam.");
-  out.insert(out.end(), ema.begin(), ema.end());
-  out.insert(out.end(), adam.begin(), adam.end());
-  return out;
+  return ema_training_tensors(*model_, *ema_, *optimizer_, "unet");
 }
 
 void UNetTrainer::load_state(const io::TensorFile& file, int64_t step) {
-  load_module_tensors(*model_, file, "unet.");
-  load_module_tensors(*ema_, file, "unet_ema.");
-  load_adamw_state(*optimizer_, *model_, file, "unet_adam.", step);
+  load_ema_training_state(*model_, *ema_, *optimizer_, file, "unet", step);
   step_ = step;
 }
 
