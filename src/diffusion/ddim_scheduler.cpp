@@ -8,21 +8,10 @@ namespace bd::diffusion {
 
 DdimScheduler::DdimScheduler(const LatentScheduleConfig& config, int64_t inference_steps) : config_(config) {
   const int64_t n = config.num_train_timesteps;
-  if (n < 1) throw Error(ErrorKind::InvalidInput, "the scheduler needs at least one training step");
+  alphas_cumprod_ = latent_alphas_cumprod(config);
   if (inference_steps < 1 || inference_steps > n)
     throw Error(ErrorKind::InvalidInput, "inference steps must be in [1, " + std::to_string(n) + "], got " +
                                              std::to_string(inference_steps));
-  const auto f32 = torch::TensorOptions().dtype(torch::kFloat32);
-  torch::Tensor betas;
-  if (config.beta_schedule == "scaled_linear") {
-    betas = torch::linspace(std::sqrt(config.beta_start), std::sqrt(config.beta_end), n, f32).pow(2);
-  } else if (config.beta_schedule == "linear") {
-    betas = torch::linspace(config.beta_start, config.beta_end, n, f32);
-  } else {
-    throw Error(ErrorKind::InvalidInput, "unknown beta schedule '" + config.beta_schedule +
-                                             "' (known: scaled_linear, linear)");
-  }
-  alphas_cumprod_ = torch::cumprod(1.0 - betas, 0);
   // "leading" spacing: every step_ratio-th training step from 0, noisiest first.
   step_ratio_ = n / inference_steps;
   for (int64_t k = inference_steps - 1; k >= 0; --k) timesteps_.push_back(k * step_ratio_ + config.steps_offset);

@@ -10,39 +10,29 @@
 #include <string>
 #include <vector>
 
+#include "diffusion/latent_scheduler.h"
+
 namespace bd::diffusion {
 
-enum class Prediction { Epsilon, VPrediction };
-
-struct LatentScheduleConfig {
-  int64_t num_train_timesteps = 1000;
-  double beta_start = 0.00085;
-  double beta_end = 0.012;
-  std::string beta_schedule = "scaled_linear";  // or "linear"
-  // Off: the step after the last uses ᾱ_0 instead of 1 (the reference's choice).
-  bool set_alpha_to_one = false;
-  // Added to every inference timestep. The reference builds its scheduler with 0; the
-  // Stable Diffusion folders' scheduler_config.json say 1.
-  int64_t steps_offset = 0;
-  Prediction prediction = Prediction::Epsilon;  // SD 2.x 768 predicts v
-};
-
-class DdimScheduler {
+class DdimScheduler final : public LatentScheduler {
  public:
   // Throws bd::Error(InvalidInput) for an unknown schedule or a step count outside
   // [1, num_train_timesteps].
   DdimScheduler(const LatentScheduleConfig& config, int64_t inference_steps);
 
   // The inference timesteps, first (noisiest) to last.
-  const std::vector<int64_t>& timesteps() const { return timesteps_; }
+  const std::vector<int64_t>& timesteps() const override { return timesteps_; }
   const torch::Tensor& alphas_cumprod() const { return alphas_cumprod_; }  // float32 [T]
 
   // x_{t−Δ} from x_t and the network's output at t (ε or v).
   torch::Tensor step(const torch::Tensor& model_output, int64_t t, const torch::Tensor& x) const;
+  torch::Tensor step_at(std::size_t index, const torch::Tensor& model_output, const torch::Tensor& x) override {
+    return step(model_output, timesteps_.at(index), x);
+  }
   // x̂₀ from x_t and the network's output: what a preview shows.
-  torch::Tensor pred_original(const torch::Tensor& model_output, int64_t t, const torch::Tensor& x) const;
+  torch::Tensor pred_original(const torch::Tensor& model_output, int64_t t, const torch::Tensor& x) const override;
   // √ᾱ_t·x₀ + √(1−ᾱ_t)·noise.
-  torch::Tensor add_noise(const torch::Tensor& x0, const torch::Tensor& noise, int64_t t) const;
+  torch::Tensor add_noise(const torch::Tensor& x0, const torch::Tensor& noise, int64_t t) const override;
 
  private:
   torch::Tensor alpha_at(int64_t t) const;  // ᾱ_t as a float32 scalar; t < 0: the final ᾱ

@@ -1,12 +1,15 @@
 // The latent method's DDIM scheduler against diffusers' DDIMScheduler as Blended Latent
 // Diffusion builds it: the ᾱ table, the 50 inference timesteps (steps_offset 0 as the
 // reference, 1 as the SD folders' configs), eight η = 0 steps from the 25 % the
-// reference skips, and add_noise at each of them.
+// reference skips, and add_noise at each of them. Also DPM-Solver++(2M) against diffusers'
+// DPMSolverMultistepScheduler made from an SD config: its σ table and timesteps, a run
+// from the skipped 25 % (first order first, first order last), ε and v prediction.
 #include <QtTest/QtTest>
 #include <torch/torch.h>
 
 #include "bd/error.h"
 #include "diffusion/ddim_scheduler.h"
+#include "diffusion/dpm_solver.h"
 #include "io/tensor_file.h"
 #include "test_support.h"
 
@@ -45,6 +48,52 @@ class TestLatentScheduler : public QObject {
       const double noise_err = test::relative_error(s.add_noise(source, ref.at(p + "noise"), t), ref.at(p + "noised_source"));
       QVERIFY2(step_err < 1e-6, qPrintable(QString("step %1 (t %2): %3").arg(k).arg(t).arg(step_err)));
       QVERIFY2(noise_err < 1e-6, qPrintable(QString("add_noise %1: %2").arg(k).arg(noise_err)));
+    }
+  }
+
+  void dpmSolverMatchesDiffusers_data() {
+    QTest::addColumn<QString>("name");
+    QTest::addColumn<int>("steps");
+    QTest::addColumn<bool>("v");
+    QTest::newRow("20 steps, epsilon") << "sd_dpmpp2m_20" << 20 << false;
+    QTest::newRow("12 steps, v-prediction") << "sd_dpmpp2m_12_v" << 12 << true;
+  }
+
+  void dpmSolverMatchesDiffusers() {
+    QFETCH(QString, name);
+    QFETCH(int, steps);
+    QFETCH(bool, v);
+    const io::TensorFile ref = io::read_tensor_file(test::refvectors_dir() + "/" + name.toStdString() + ".pt");
+    diffusion::LatentScheduleConfig config;
+    config.steps_offset = 1;  // ignored by "linspace" spacing, as in the library
+    if (v) config.prediction = diffusion::Prediction::VPrediction;
+    auto scheduler = diffusion::make_latent_scheduler(diffusion::kDpmSolverName, config, steps);
+    auto& s = dynamic_cast<diffusion::DpmSolverScheduler&>(*scheduler);
+    const torch::Tensor t_ref = ref.at("timesteps");
+    QCOMPARE(static_cast<int64_t>(s.timesteps().size()), t_ref.numel());
+    for (int64_t k = 0; k < t_ref.numel(); ++k) QCOMPARE(s.timesteps()[k], t_ref[k].item<int64_t>());
+    QVERIFY(test::relative_error(s.sigmas(), ref.at("sigmas")) < 1e-6);
+
+    torch::Tensor x = ref.at("start");
+    const torch::Tensor source = ref.at("source");
+    const auto first = static_cast<std::size_t>(ref.at("first").item<int64_t>());
+    for (std::size_t index = first, k = 0; index < s.timesteps().size(); ++index, ++k) {
+      const std::string p = "step" + std::to_string(k) + ".";
+      const int64_t t = s.timesteps()[index];
+      x = s.step_at(index, ref.at(p + "out"), x);
+      const double step_err = test::relative_error(x, ref.at(p + "prev"));
+      const double noise_err = test::relative_error(s.add_noise(source, ref.at(p + "noise"), t), ref.at(p + "noised_source"));
+      QVERIFY2(step_err < 1e-5, qPrintable(QString("step %1 (t %2): %3").arg(index).arg(t).arg(step_err)));
+      QVERIFY2(noise_err < 1e-6, qPrintable(QString("add_noise %1: %2").arg(index).arg(noise_err)));
+    }
+  }
+
+  void unknownSchedulerIsNamed() {
+    try {
+      diffusion::make_latent_scheduler("euler", {}, 20);
+      QFAIL("accepted an unknown scheduler");
+    } catch (const Error& e) {
+      QVERIFY(QString(e.what()).contains("unknown scheduler 'euler' (known: ddim, dpm++2m)"));
     }
   }
 
