@@ -1,4 +1,5 @@
 // `blendiff-cli models ...`: look inside weight files and model packs.
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -59,9 +60,12 @@ int verify(const std::string& dir, bool hash) {
   const ModelPack pack = load_model_pack(dir);
   int bad = 0;
   std::printf("%s (%s)\n", pack.dir.c_str(), pack.title.c_str());
-  for (const PackCheck& c : verify_model_pack(pack, hash)) {
-    std::printf("  %-9s %s  %s%s\n", c.role.c_str(), c.ok ? "ok     " : "PROBLEM", c.path.c_str(),
-                c.ok ? "" : ("\n            " + c.problem).c_str());
+  const std::vector<PackCheck> checks = verify_model_pack(pack, hash);
+  std::size_t width = 9;  // the roles' column, as wide as the longest ("text_encoder config")
+  for (const PackCheck& c : checks) width = std::max(width, c.role.size());
+  for (const PackCheck& c : checks) {
+    std::printf("  %-*s %s  %s%s\n", static_cast<int>(width), c.role.c_str(), c.ok ? "ok     " : "PROBLEM",
+                c.path.c_str(), c.ok ? "" : ("\n            " + c.problem).c_str());
     bad += c.ok ? 0 : 1;
   }
   if (bad) std::fprintf(stderr, "blendiff-cli: %d file(s) of pack %s need attention\n", bad, pack.name.c_str());

@@ -121,6 +121,34 @@ PackFile read_file_entry(const nlohmann::json& j, const char* role, const fs::pa
   return choose_present(std::move(f));
 }
 
+const char* const kLatentOnly[] = {"vae", "text_encoder", "scheduler", "checkpoint"};
+
+void read_pixel_files(const nlohmann::json& j, ModelPack& pack, JsonProblems& problems) {
+  pack.unet = read_file_entry(j, "unet", pack.dir, problems);
+  pack.clip = read_file_entry(j, "clip", pack.dir, problems);
+  for (const char* key : kLatentOnly)
+    if (j.contains(key))
+      problems.add(key, "belongs to a \"blended-latent\" pack (this one's method is \"blended\")");
+}
+
+// Stable Diffusion's networks: three component files, or one single-file checkpoint.
+void read_latent_files(const nlohmann::json& j, ModelPack& pack, JsonProblems& problems) {
+  const char* const components[] = {"unet", "vae", "text_encoder"};
+  if (j.contains("checkpoint")) {
+    pack.checkpoint = read_file_entry(j, "checkpoint", pack.dir, problems);
+    for (const char* key : components)
+      if (j.contains(key))
+        problems.add(key, "not with \"checkpoint\": a single file already holds the UNet, VAE and text encoder");
+  } else {
+    pack.unet = read_file_entry(j, "unet", pack.dir, problems);
+    pack.vae = read_file_entry(j, "vae", pack.dir, problems);
+    pack.text_encoder = read_file_entry(j, "text_encoder", pack.dir, problems);
+  }
+  if (j.contains("scheduler")) pack.scheduler = read_file_entry(j, "scheduler", pack.dir, problems);
+  if (j.contains("clip")) pack.clip = read_file_entry(j, "clip", pack.dir, problems);
+  if (j.contains("lpips")) problems.add("lpips", "only the pixel method's local baseline uses LPIPS");
+}
+
 // pack.json "lpips": {"file": …} or {"files": [{"file": …}, …]}, each with the usual fields.
 std::vector<PackFile> read_lpips_entry(const nlohmann::json& e, const fs::path& dir,
                                        JsonProblems& problems) {
@@ -185,8 +213,10 @@ void read_manifest(const nlohmann::json& j, const std::string& dir, ModelPack& p
     problems.add("image_size", "missing");
   else if (pack::read_int(j, "", "image_size", image_size, 8, 65536, problems))
     pack.image_size = static_cast<int>(image_size);
-  pack.unet = read_file_entry(j, "unet", pack.dir, problems);
-  pack.clip = read_file_entry(j, "clip", pack.dir, problems);
+  if (pack.method == PackMethod::BlendedLatent)
+    read_latent_files(j, pack, problems);
+  else
+    read_pixel_files(j, pack, problems);
   pack.tokenizer = read_file_entry(j, "tokenizer", pack.dir, problems);
   read_network_sections(j, pack, problems);
   if (j.contains("speed")) read_speed(j.at("speed"), pack, problems);
@@ -249,8 +279,23 @@ ModelPack load_model_pack(const std::string& dir) {
 
 std::vector<PackCheck> verify_model_pack(const ModelPack& pack, bool hash_files) {
   std::vector<PackCheck> out;
-  std::vector<const PackFile*> files = {&pack.unet, &pack.clip, &pack.tokenizer};
+  std::vector<const PackFile*> files;
+  for (const PackFile* f : {&pack.checkpoint, &pack.unet, &pack.vae, &pack.text_encoder, &pack.clip,
+                            &pack.tokenizer, &pack.scheduler})
+    if (!f->path.empty()) files.push_back(f);
   for (const PackFile& f : pack.lpips) files.push_back(&f);
+  // A diffusers component's weights need the config.json beside them.
+  std::vector<PackFile> configs;
+  if (pack.method == PackMethod::BlendedLatent)
+    for (const PackFile* f : {&pack.unet, &pack.vae, &pack.text_encoder})
+      if (!f->path.empty()) {
+        PackFile c;
+        c.role = f->role + " config";
+        c.path = (fs::path(f->path).parent_path() / "config.json").string();
+        c.source = f->source;
+        configs.push_back(std::move(c));
+      }
+  for (const PackFile& c : configs) files.push_back(&c);
   for (const PackFile* f : files) {
     PackCheck c;
     c.role = f->role;

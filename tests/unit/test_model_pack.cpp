@@ -35,6 +35,18 @@ nlohmann::json good_manifest() {
           {"diffusion", {{"steps", 100}, {"noise_schedule", "cosine"}, {"learn_sigma", false}}}};
 }
 
+// A latent pack in the diffusers-folder form.
+nlohmann::json latent_manifest() {
+  return {{"format", "blendiff-pack/1"},
+          {"method", "blended-latent"},
+          {"image_size", 64},
+          {"unet", {{"file", "unet/diffusion_pytorch_model.safetensors"}}},
+          {"vae", {{"file", "vae/diffusion_pytorch_model.safetensors"}}},
+          {"text_encoder", {{"file", "text_encoder/model.safetensors"}}},
+          {"tokenizer", {{"file", "tokenizer/merges.txt"}}},
+          {"scheduler", {{"file", "scheduler/scheduler_config.json"}}}};
+}
+
 std::string write_pack(const std::string& name, const std::string& text) {
   const std::string dir = test::scratch_dir("model_pack_" + name);
   std::ofstream(dir + "/pack.json") << text;
@@ -85,7 +97,7 @@ class TestModelPack : public QObject {
     nlohmann::json j = good_manifest();
     j["method"] = "blended";
     QCOMPARE(load_model_pack(write_pack("method_blended", j.dump())).method, PackMethod::Blended);
-    j["method"] = "blended-latent";
+    j = latent_manifest();
     QCOMPARE(load_model_pack(write_pack("method_latent", j.dump())).method,
              PackMethod::BlendedLatent);
     QCOMPARE(method_name(PackMethod::BlendedLatent), std::string("blended-latent"));
@@ -108,6 +120,46 @@ class TestModelPack : public QObject {
     j["method"] = 2;
     QVERIFY(load_error(write_pack("method_number", j.dump()))
                 .contains("pack.json: method: expected a string, got 2"));
+  }
+
+  void latentPackSections() {
+    const ModelPack pack = load_model_pack(write_pack("latent", latent_manifest().dump()));
+    QVERIFY(QString::fromStdString(pack.vae.path).endsWith("vae/diffusion_pytorch_model.safetensors"));
+    QVERIFY(QString::fromStdString(pack.text_encoder.path).endsWith("text_encoder/model.safetensors"));
+    QVERIFY(QString::fromStdString(pack.scheduler.path).endsWith("scheduler/scheduler_config.json"));
+    QVERIFY(pack.checkpoint.path.empty());
+    QVERIFY(!pack.has_clip());  // optional: no ranking then
+    // Every file and each component's config.json is checked, and named when missing.
+    QStringList roles;
+    for (const PackCheck& c : verify_model_pack(pack, false)) {
+      roles << QString::fromStdString(c.role);
+      QVERIFY2(!c.ok && QString::fromStdString(c.problem).startsWith("missing"), c.problem.c_str());
+    }
+    QCOMPARE(roles, QStringList({"unet", "vae", "text_encoder", "tokenizer", "scheduler", "unet config",
+                                 "vae config", "text_encoder config"}));
+
+    nlohmann::json single = latent_manifest();
+    for (const char* key : {"unet", "vae", "text_encoder"}) single.erase(key);
+    single["checkpoint"] = {{"file", "v1-5-pruned-emaonly.safetensors"}};
+    const ModelPack one = load_model_pack(write_pack("latent_single", single.dump()));
+    QVERIFY(QString::fromStdString(one.checkpoint.path).endsWith("v1-5-pruned-emaonly.safetensors"));
+    QVERIFY(one.unet.path.empty() && one.vae.path.empty());
+
+    nlohmann::json both = single;
+    both["unet"] = {{"file", "unet/diffusion_pytorch_model.safetensors"}};
+    QString msg = load_error(write_pack("latent_both", both.dump()));
+    QVERIFY2(msg.contains("unet: not with \"checkpoint\""), qPrintable(msg));
+
+    nlohmann::json missing = latent_manifest();
+    missing.erase("vae");
+    missing["lpips"] = {{"file", "vgg.pth"}};
+    msg = load_error(write_pack("latent_missing", missing.dump()));
+    QVERIFY2(msg.contains("vae: missing") && msg.contains("lpips: only the pixel method"), qPrintable(msg));
+
+    nlohmann::json pixel = good_manifest();
+    pixel["vae"] = {{"file", "vae.safetensors"}};
+    msg = load_error(write_pack("pixel_with_vae", pixel.dump()));
+    QVERIFY2(msg.contains("vae: belongs to a \"blended-latent\" pack"), qPrintable(msg));
   }
 
   // The diffusion section used to be read at the first edit: a bad one loaded fine.
@@ -202,6 +254,10 @@ class TestModelPack : public QObject {
       QCOMPARE(pack.method, PackMethod::Blended);
       QCOMPARE(pack.diffusion.steps, int64_t{1000});
     }
+    const ModelPack latent = load_model_pack(test::source_path("models/toyworld-latent"));
+    QCOMPARE(latent.method, PackMethod::BlendedLatent);
+    QVERIFY(latent.has_clip());
+    for (const PackCheck& c : verify_model_pack(latent, false)) QVERIFY2(c.ok, (c.role + ": " + c.problem).c_str());
   }
 };
 

@@ -1,6 +1,9 @@
 #pragma once
-// A model pack: a folder with pack.json naming the UNet, CLIP and tokenizer files, their
-// architectures, SHA-256 sums and the edit defaults that suit these models.
+// A model pack: a folder with pack.json naming the network files, their architectures,
+// SHA-256 sums and the edit defaults that suit these models. A "blended" pack holds the
+// ADM UNet, CLIP and its tokenizer; a "blended-latent" pack holds Stable Diffusion's UNet,
+// VAE and text encoder (each inside its diffusers component folder, config.json beside it,
+// or all three in one single-file checkpoint), a tokenizer and optionally a CLIP to rank.
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -12,7 +15,7 @@
 namespace bd {
 
 struct PackFile {
-  std::string role;    // "unet", "clip", "tokenizer"
+  std::string role;    // "unet", "clip", "tokenizer", "vae", "text_encoder", …
   std::string path;    // absolute or relative to the pack folder, as resolved
   std::string sha256;  // expected, lower-case hex; "" when the manifest gives none
   int64_t bytes = -1;  // expected size; -1 when unknown
@@ -37,7 +40,12 @@ struct ModelPack {
   std::string title;
   std::string description;
   int image_size = 256;
-  PackFile unet, clip, tokenizer;
+  PackFile unet, clip, tokenizer;  // clip: optional in a latent pack (then no ranking)
+  // "blended-latent" only. vae, text_encoder: like unet, a weights file inside its
+  // diffusers component folder; or `checkpoint`, one single file with all three (then
+  // unet, vae and text_encoder are empty). scheduler: scheduler_config.json, optional
+  // (absent: the reference's DDIM settings).
+  PackFile vae, text_encoder, scheduler, checkpoint;
   // Optional LPIPS(vgg) weights for the local baseline's background loss: one file
   // holding both parts, or torchvision's vgg16-397923af.pth and lpips' v0.1 vgg.pth.
   // Empty when the pack has none; declared files are checked like the others.
@@ -55,6 +63,7 @@ struct ModelPack {
   // pack.json "clip.config": the text tower's head count, which shapes cannot tell.
   // Absent: every published CLIP's 64-wide heads.
   std::optional<ClipConfig> clip_config;
+  bool has_clip() const { return !clip.path.empty(); }
   // pack.json "diffusion"; its timestep_respacing is replaced by each edit's.
   DiffusionConfig diffusion;
   EditParams defaults;  // the reference's defaults overridden by the pack's
