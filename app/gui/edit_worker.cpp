@@ -75,16 +75,8 @@ void EditWorker::loadPack(const QString& dir) {
   m_engine.reset();  // free the old pack's memory before loading the next
   try {
     const int threads = m_threads > 0 ? m_threads : bd::hardware_threads();
+    // Engine::load checks the pack's files and names every missing or wrong one.
     bd::ModelPack pack = bd::load_model_pack(dir.toStdString());
-    QStringList problems;
-    for (const bd::PackCheck& check : bd::verify_model_pack(pack, /*hash_files=*/false))
-      if (!check.ok)
-        problems
-            << QStringLiteral("%1 (%2): %3").arg(qs(check.role), qs(check.path), qs(check.problem));
-    if (!problems.isEmpty())
-      throw bd::Error(bd::ErrorKind::ModelFiles,
-                      "the model pack is incomplete:\n  " +
-                          problems.join(QStringLiteral("\n  ")).toStdString());
     bd::EngineOptions options;
     options.device = m_device.toStdString();
     options.threads = m_threads;
