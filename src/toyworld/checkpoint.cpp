@@ -101,6 +101,15 @@ void ema_update(const torch::nn::Module& model, torch::nn::Module& ema, double r
   for (std::size_t i = 0; i < src.size(); ++i) dst[i].mul_(rate).add_(src[i], 1.0 - rate);
 }
 
+std::unique_ptr<torch::optim::AdamW> start_ema_training(torch::nn::Module& model, torch::nn::Module& ema,
+                                                        double lr) {
+  ema_update(model, ema, 0.0);
+  for (auto& p : ema.parameters()) p.set_requires_grad(false);
+  ema.eval();
+  model.train();
+  return std::make_unique<torch::optim::AdamW>(model.parameters(), torch::optim::AdamWOptions(lr).weight_decay(0.0));
+}
+
 double warm_ema_rate(double rate, int64_t steps_done) {
   return std::min(rate, (1.0 + steps_done) / (10.0 + steps_done));
 }

@@ -4,6 +4,7 @@
 #include <torch/nn/module.h>
 #include <torch/optim/adamw.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,9 @@ void set_learning_rate(torch::optim::AdamW& optimizer, double lr);
 
 // ema ← rate·ema + (1 − rate)·model over the parameters (rate 0 copies).
 void ema_update(const torch::nn::Module& model, torch::nn::Module& ema, double rate);
+// The start of training with an EMA: the EMA a frozen copy of the model (eval, no
+// gradients), the model in training mode, and its AdamW optimizer (no weight decay).
+std::unique_ptr<torch::optim::AdamW> start_ema_training(torch::nn::Module& model, torch::nn::Module& ema, double lr);
 // guided-diffusion's EMA rate, warmed up so that short runs export something sane.
 double warm_ema_rate(double rate, int64_t steps_done);
 

@@ -49,15 +49,7 @@ LatentUNetTrainer::LatentUNetTrainer(const LatentUNetTrainConfig& config, nn::Au
   torch::manual_seed(mix_seed(seed, 0x1a7e));
   model_ = nn::UNet2DConditionModel(config.model);
   ema_ = nn::UNet2DConditionModel(config.model);
-  {
-    torch::NoGradGuard no_grad;
-    ema_update(*model_, *ema_, 0.0);
-  }
-  for (auto& p : ema_->parameters()) p.set_requires_grad(false);
-  ema_->eval();
-  model_->train();
-  optimizer_ = std::make_unique<torch::optim::AdamW>(
-      model_->parameters(), torch::optim::AdamWOptions(config.lr).weight_decay(0.0));
+  optimizer_ = start_ema_training(*model_, *ema_, config.lr);
 }
 
 LatentUNetStepStats LatentUNetTrainer::step() {

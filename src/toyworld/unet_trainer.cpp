@@ -42,13 +42,8 @@ UNetTrainer::UNetTrainer(const UNetTrainConfig& config, std::uint64_t seed)
           n.find("proj_out.") != std::string::npos)
         p.value().zero_();
     }
-    ema_update(*model_, *ema_, 0.0);
   }
-  for (auto& p : ema_->parameters()) p.set_requires_grad(false);
-  ema_->eval();
-  model_->train();
-  optimizer_ = std::make_unique<torch::optim::AdamW>(
-      model_->parameters(), torch::optim::AdamWOptions(config.lr).weight_decay(0.0));
+  optimizer_ = start_ema_training(*model_, *ema_, config.lr);
 }
 
 UNetStepStats UNetTrainer::step() {
